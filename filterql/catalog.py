@@ -1,0 +1,170 @@
+"""The field catalog: every run field, its type, and what may be done with it.
+
+This is a table, not logic. To add a field, add one :class:`FieldSpec` row to
+``FIELDS``; the validator, evaluator and SQL backends all read it from here.
+Facts about what the LangSmith servers reject live in ``SERVER_RULES`` with
+the source of each.
+"""
+
+from __future__ import annotations
+
+import enum
+from types import MappingProxyType
+from typing import Mapping
+
+import attrs
+
+__all__ = [
+    "FieldType", "FieldSpec", "FIELDS", "FAMILIES", "Family", "OPERATORS", "CONTEXTS",
+    "RUN_TYPES", "STATUSES", "lookup", "field_names",
+]
+
+CONTEXTS = ("filter", "trace_filter", "tree_filter")
+
+
+class FieldType(enum.Enum):
+    UUID = "uuid"
+    STRING = "string"
+    ENUM = "enum"
+    TIMESTAMP = "timestamp"
+    SECONDS = "seconds"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    BOOLEAN = "boolean"
+    STRING_LIST = "list of strings"
+    OBJECT = "object"
+    FAMILY_KEY = "key"            # a key of a key/value family (string)
+    FAMILY_VALUE = "value"        # a JSON value of a family entry
+    FAMILY_SCORE = "score"        # a feedback score (number)
+
+
+_ORDER = frozenset({"eq", "neq", "gt", "gte", "lt", "lte"})
+_EQ = frozenset({"eq", "neq"})
+_TEXT = frozenset({"eq", "neq", "in", "like", "notlike", "search"})
+
+#: Which functions apply to a field of each type (``search`` means ``search(field, text)``).
+OPERATORS: Mapping[FieldType, frozenset[str]] = MappingProxyType({
+    FieldType.UUID: _EQ | {"in"},
+    FieldType.STRING: _TEXT,
+    FieldType.ENUM: _TEXT - {"search"},
+    FieldType.TIMESTAMP: _ORDER,
+    FieldType.SECONDS: _ORDER,
+    FieldType.INTEGER: _ORDER | {"in"},
+    FieldType.DECIMAL: _ORDER | {"in"},
+    FieldType.BOOLEAN: _EQ,
+    FieldType.STRING_LIST: frozenset({"has", "in", "search"}),
+    FieldType.OBJECT: frozenset({"has", "exists", "search"}),
+    FieldType.FAMILY_KEY: frozenset({"eq", "neq", "in", "like", "notlike"}),
+    FieldType.FAMILY_VALUE: _ORDER | {"in", "like", "notlike"},
+    FieldType.FAMILY_SCORE: _ORDER | {"in"},
+})
+
+RUN_TYPES = ("llm", "chain", "tool", "retriever", "embedding", "prompt", "parser")
+STATUSES = ("success", "error", "pending", "interrupted")
+
+
+@attrs.frozen
+class FieldSpec:
+    """One run field.
+
+    ``source`` is the dotted path of the field in LangSmith's run JSON, or
+    ``None`` for a derived field (latency, is_root, thread_id, families).
+    ``nullable`` is False only for fields every run has (a run source rejects
+    runs without them), which is what lets the optimizer push ``not`` inward.
+    ``family`` names the key/value family a family member belongs to.
+    """
+
+    name: str
+    type: FieldType
+    source: str | None
+    nullable: bool = True
+    family: str | None = None
+    choices: tuple[str, ...] = ()
+    contexts: tuple[str, ...] = CONTEXTS
+    doc: str = ""
+    #: Functions that take this field; by default those of its type.
+    operators: frozenset[str] = attrs.field()
+
+    @operators.default
+    def _type_operators(self) -> frozenset[str]:
+        return OPERATORS[self.type]
+
+
+@attrs.frozen
+class Family:
+    """A key/value family (SPEC §5): entries are (key, value) or (key, score, value)."""
+
+    name: str
+    key: str
+    values: tuple[str, ...]
+    source: str
+
+
+def _f(name: str, type_: FieldType, source: str | None, **kw: object) -> FieldSpec:
+    return FieldSpec(name, type_, source, **kw)  # type: ignore[arg-type]
+
+
+T = FieldType
+_ROWS = [
+    _f("id", T.UUID, "id", nullable=False, doc="the run's id"),
+    _f("trace_id", T.UUID, "trace_id", nullable=False, doc="the id of the trace's root run"),
+    _f("parent_run_id", T.UUID, "parent_run_id", doc="null for a root run"),
+    _f("reference_example_id", T.UUID, "reference_example_id"),
+    _f("session_id", T.UUID, "session_id", doc="the tracing project"),
+    _f("name", T.STRING, "name", nullable=False),
+    _f("run_type", T.ENUM, "run_type", nullable=False, choices=RUN_TYPES),
+    _f("status", T.ENUM, "status", choices=STATUSES),
+    _f("start_time", T.TIMESTAMP, "start_time", nullable=False),
+    _f("end_time", T.TIMESTAMP, "end_time", doc="null while the run is in progress"),
+    _f("first_token_time", T.TIMESTAMP, "first_token_time"),
+    _f("latency", T.SECONDS, None, doc="end_time - start_time, null without end_time"),
+    _f("total_tokens", T.INTEGER, "total_tokens"),
+    _f("prompt_tokens", T.INTEGER, "prompt_tokens"),
+    _f("completion_tokens", T.INTEGER, "completion_tokens"),
+    _f("total_cost", T.DECIMAL, "total_cost"),
+    _f("prompt_cost", T.DECIMAL, "prompt_cost"),
+    _f("completion_cost", T.DECIMAL, "completion_cost"),
+    _f("error", T.STRING, "error", doc="null unless the run errored"),
+    _f("execution_order", T.INTEGER, "execution_order", doc="deprecated"),
+    _f("tags", T.STRING_LIST, "tags"),
+    _f("is_root", T.BOOLEAN, None, nullable=False, doc="parent_run_id is null"),
+    _f("in_dataset", T.BOOLEAN, "in_dataset"),
+    _f("thread_id", T.STRING, None, doc="first of metadata thread_id, session_id, conversation_id"),
+    _f("metadata", T.OBJECT, "extra.metadata"),
+    # has(...) takes tags or metadata only (SPEC §3).
+    _f("inputs", T.OBJECT, "inputs", operators=OPERATORS[T.OBJECT] - {"has"}),
+    _f("outputs", T.OBJECT, "outputs", operators=OPERATORS[T.OBJECT] - {"has"}),
+    _f("metadata_key", T.FAMILY_KEY, None, family="metadata"),
+    _f("metadata_value", T.FAMILY_VALUE, None, family="metadata"),
+    _f("input_key", T.FAMILY_KEY, None, family="input"),
+    _f("input_value", T.FAMILY_VALUE, None, family="input"),
+    _f("output_key", T.FAMILY_KEY, None, family="output"),
+    _f("output_value", T.FAMILY_VALUE, None, family="output"),
+    _f("feedback_key", T.FAMILY_KEY, None, family="feedback"),
+    _f("feedback_score", T.FAMILY_SCORE, None, family="feedback"),
+    _f("feedback_value", T.FAMILY_VALUE, None, family="feedback"),
+]
+del T
+
+#: Every field by name.
+FIELDS: Mapping[str, FieldSpec] = MappingProxyType({f.name: f for f in _ROWS})
+
+#: The key/value families of SPEC §5, by family name.
+FAMILIES: Mapping[str, Family] = MappingProxyType({
+    "metadata": Family("metadata", "metadata_key", ("metadata_value",), "extra.metadata"),
+    "input": Family("input", "input_key", ("input_value",), "inputs"),
+    "output": Family("output", "output_key", ("output_value",), "outputs"),
+    "feedback": Family("feedback", "feedback_key", ("feedback_score", "feedback_value"), "feedback"),
+})
+
+#: Metadata keys that give a run its thread, first present wins (SPEC §4).
+THREAD_KEYS = ("thread_id", "session_id", "conversation_id")
+
+
+def lookup(name: str) -> FieldSpec | None:
+    """The spec of field ``name``, or None when there is no such field."""
+    return FIELDS.get(name)
+
+
+def field_names() -> list[str]:
+    return list(FIELDS)

@@ -1,0 +1,202 @@
+"""Literal → typed value, per field type. The one place values are interpreted.
+
+Each function takes the literal node and returns the Python value the
+evaluator and SQL backends compare with, or raises :class:`CoercionError`
+with a message and a hint.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable
+
+from . import ast
+from .catalog import FieldType
+
+__all__ = ["CoercionError", "coerce", "parse_timestamp", "parse_duration", "describe"]
+
+
+class CoercionError(ValueError):
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+def describe(lit: ast.Node) -> str:
+    """How a literal reads in a message: 'the string "x"', 'the number 5', ..."""
+    if isinstance(lit, ast.String):
+        return f"the string {json.dumps(lit.value, ensure_ascii=False)}"
+    if isinstance(lit, ast.Number):
+        return f"the number {lit.text}"
+    if isinstance(lit, ast.Bool):
+        return "true" if lit.value else "false"
+    if isinstance(lit, ast.Null):
+        return "null"
+    if isinstance(lit, ast.ListLit):
+        return "a list"
+    if isinstance(lit, ast.Field):
+        return f"the field {lit.name}"
+    return "a call"
+
+
+def _expect(kind: str, lit: ast.Node, hint: str = "") -> CoercionError:
+    return CoercionError(f"expected {kind}, found {describe(lit)}", hint)
+
+
+def parse_timestamp(text: str) -> datetime:
+    """ISO-8601 → aware UTC datetime. No offset means UTC; a date alone means midnight UTC."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        try:
+            value = datetime.combine(date.fromisoformat(text.strip()), datetime.min.time())
+        except ValueError:
+            raise CoercionError(
+                f"{json.dumps(text)} is not an ISO-8601 timestamp",
+                'write e.g. "2024-05-01T10:00:00Z" or "2024-05-01"; relative times are not supported',
+            ) from None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+_DURATION_RE = re.compile(r"\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h|d)?\s*", re.IGNORECASE)
+_UNIT_SECONDS = {"ms": Decimal("0.001"), "s": Decimal(1), "m": Decimal(60), "h": Decimal(3600), "d": Decimal(86400)}
+
+
+def parse_duration(text: str) -> Decimal:
+    """``"5s"``, ``"1.5s"``, ``"500ms"``, ``"2m"``, ``"1h"`` (or a bare number) → seconds, exactly."""
+    m = _DURATION_RE.fullmatch(text)
+    if not m:
+        raise CoercionError(
+            f"{json.dumps(text)} is not a duration",
+            'write a number of seconds or a duration such as "5s", "1.5s", "500ms", "2m", "1h"',
+        )
+    return Decimal(m.group(1)) * _UNIT_SECONDS[(m.group(2) or "s").lower()]
+
+
+def _string(lit: ast.Node) -> str:
+    if isinstance(lit, ast.String):
+        return lit.value
+    hint = f'quote it: "{lit.text}"' if isinstance(lit, ast.Number) else ""
+    raise _expect("a string", lit, hint)
+
+
+def _uuid(lit: ast.Node) -> uuid.UUID:
+    text = _string(lit)
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise CoercionError(f"{json.dumps(text)} is not a UUID",
+                            'ids look like "77aa5f11-2ccd-54dc-9b0b-ec6e0357edce"') from None
+
+
+def _timestamp(lit: ast.Node) -> datetime:
+    if not isinstance(lit, ast.String):
+        raise _expect("an ISO-8601 timestamp string", lit, 'write e.g. "2024-05-01T10:00:00Z"')
+    return parse_timestamp(lit.value)
+
+
+def _seconds(lit: ast.Node) -> Decimal:
+    if isinstance(lit, ast.Number):
+        return Decimal(lit.text)
+    if isinstance(lit, ast.String):
+        return parse_duration(lit.value)
+    raise _expect("a number of seconds or a duration string", lit, 'e.g. gt(latency, "5s") or gt(latency, 5)')
+
+
+def _integer(lit: ast.Node) -> int | Decimal:
+    if isinstance(lit, ast.Number):
+        return lit.value
+    hint = f"write the number without quotes: {lit.value}" if isinstance(lit, ast.String) and _is_number(lit.value) else ""
+    raise _expect("a number", lit, hint)
+
+
+def _decimal(lit: ast.Node) -> Decimal:
+    if isinstance(lit, ast.Number):
+        return Decimal(lit.text)
+    if isinstance(lit, ast.String) and _is_number(lit.value):
+        return Decimal(lit.value.strip())  # the API sends costs as strings
+    raise _expect("a number", lit)
+
+
+def _boolean(lit: ast.Node) -> bool:
+    if isinstance(lit, ast.Bool):
+        return lit.value
+    hint = ""
+    if isinstance(lit, ast.String) and lit.value.lower() in ("true", "false", "yes", "no"):
+        hint = "write true or false without quotes"
+    raise _expect("true or false", lit, hint)
+
+
+def _family_value(lit: ast.Node) -> Any:
+    # JSON type is kept (SPEC §5): the evaluator decides how strings meet numbers.
+    if isinstance(lit, ast.String):
+        return lit.value
+    if isinstance(lit, ast.Number):
+        return lit.value
+    if isinstance(lit, ast.Bool):
+        return lit.value
+    raise _expect("a string, number or boolean", lit)
+
+
+def _score(lit: ast.Node) -> int | Decimal:
+    if isinstance(lit, ast.Number):
+        return lit.value
+    if isinstance(lit, ast.Bool):
+        return int(lit.value)
+    raise _expect("a number", lit, "feedback scores are numbers, e.g. gt(feedback_score, 0.5)")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text.strip())
+    except (InvalidOperation, ValueError):
+        return False
+    return text.strip() != "" and Decimal(text.strip()).is_finite()
+
+
+_COERCERS: dict[FieldType, Callable[[ast.Node], Any]] = {
+    FieldType.UUID: _uuid,
+    FieldType.STRING: _string,
+    FieldType.ENUM: _string,
+    FieldType.TIMESTAMP: _timestamp,
+    FieldType.SECONDS: _seconds,
+    FieldType.INTEGER: _integer,
+    FieldType.DECIMAL: _decimal,
+    FieldType.BOOLEAN: _boolean,
+    FieldType.STRING_LIST: _string,
+    FieldType.OBJECT: _string,
+    FieldType.FAMILY_KEY: _string,
+    FieldType.FAMILY_VALUE: _family_value,
+    FieldType.FAMILY_SCORE: _score,
+}
+
+
+def coerce(field_type: FieldType, lit: ast.Node) -> Any:
+    """The value of literal ``lit`` compared against a field of ``field_type``.
+
+    ``null`` is always ``None``; the caller decides where null is allowed.
+    """
+    if isinstance(lit, ast.Null):
+        return None
+    return _COERCERS[field_type](lit)
+
+
+def metadata_json(lit: ast.Node) -> dict[str, Any]:
+    """The JSON object of ``has(metadata, '{...}')``."""
+    text = _string(lit)
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise CoercionError(f"malformed JSON at character {e.pos + 1}: {e.msg}",
+                            """write a JSON object, e.g. has(metadata, '{"environment": "production"}')""") from None
+    if not isinstance(value, dict):
+        raise CoercionError("has(metadata, ...) takes a JSON object",
+                            """write e.g. has(metadata, '{"environment": "production"}')""")
+    return value
