@@ -3,14 +3,43 @@
 from __future__ import annotations
 
 from .ast import Expr
-from .errors import FilterError, FilterSyntaxError, FilterValidationError
+from .errors import FilterError, FilterJSONError, FilterSyntaxError, FilterValidationError
+from .jsonform import from_json
 from .parser import parse
+from .render import render
+from .calls import QueryCheck, check_query
+from .diagnostics import Diagnostic
+from .validate import check, validate
+from .optimize import AlwaysFalse, AlwaysTrue, optimize
+from .canonical import canonical, equivalent
+from .evaluate import Predicate, compile
+from .sources import RunReader, RunSourceError, read_runs
+from .select import select
 
 __all__ = [
+    "AlwaysFalse",
+    "AlwaysTrue",
+    "Diagnostic",
     "Expr",
     "FilterError",
+    "FilterJSONError",
     "FilterSyntaxError",
     "FilterValidationError",
+    "equivalent",
+    "from_json",
+    "QueryCheck",
+    "canonical",
+    "compile",
+    "Predicate",
+    "read_runs",
+    "RunReader",
+    "RunSourceError",
+    "select",
+    "check",
+    "check_query",
+    "optimize",
     "parse",
+    "render",
+    "validate",
 ]
 __version__ = "0.1.0"

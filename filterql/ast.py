@@ -149,6 +149,14 @@ class ListLit(Node):
         return f"ListLit({list(self.items)!r})"
 
 
+def _value_key(value: Any) -> Any:
+    """What ``Const`` equality compares: ``true`` is not ``1`` (family values keep their JSON
+    type), and a JSON object (``has(metadata, ...)``, not hashable itself) compares by its text."""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, default=str)
+    return (type(value) is bool, value)
+
+
 @attrs.frozen(repr=False)
 class Const(Node):
     """A literal after validation: ``value`` is coerced to the field's type.
@@ -161,16 +169,13 @@ class Const(Node):
     ignored by equality (``gt(latency, 5)`` equals ``gt(latency, "5s")``).
     """
 
-    value: Any = attrs.field(hash=False)
+    value: Any = attrs.field(hash=False, eq=_value_key)
     literal: Scalar = attrs.field(eq=False, hash=False)
     _hash_key: Any = attrs.field(init=False, eq=False, hash=True, repr=False)
 
     @_hash_key.default
     def _hashable_value(self) -> Any:
-        # has(metadata, ...) holds a JSON object, which is not hashable itself.
-        if isinstance(self.value, (dict, list)):
-            return json.dumps(self.value, sort_keys=True, default=str)
-        return self.value
+        return _value_key(self.value)
 
     @property
     def span(self) -> Span | None:

@@ -17,6 +17,7 @@ import attrs
 __all__ = [
     "FieldType", "FieldSpec", "FIELDS", "FAMILIES", "Family", "OPERATORS", "CONTEXTS",
     "RUN_TYPES", "STATUSES", "lookup", "field_names",
+    "PROFILES", "ServerRule", "SERVER_RULES", "MAX_LIST_RUNS_LIMIT",
 ]
 
 CONTEXTS = ("filter", "trace_filter", "tree_filter")
@@ -168,3 +169,80 @@ def lookup(name: str) -> FieldSpec | None:
 
 def field_names() -> list[str]:
     return list(FIELDS)
+
+
+# ------------------------------------------------------------ server rules
+
+#: Validation profiles (SPEC §9): ``offline`` accepts the whole spec; the others
+#: also report what that LangSmith endpoint rejects.
+PROFILES = ("offline", "langsmith-v1", "langsmith-v2")
+
+
+@attrs.frozen
+class ServerRule:
+    """One fact about what a LangSmith endpoint rejects, with the working alternative.
+
+    ``profiles`` are the profiles that report it; ``fields`` the fields it is
+    about (when it is about fields); ``source`` where the fact comes from.
+    :mod:`filterql.profiles` holds the matcher for each ``code``.
+    """
+
+    code: str
+    profiles: tuple[str, ...]
+    message: str
+    alternative: str
+    source: str
+    fields: tuple[str, ...] = ()
+    severity: str = "error"
+
+
+_V1, _V2 = "langsmith-v1", "langsmith-v2"
+
+#: What the servers reject, by diagnostic code. Update here when the servers change.
+SERVER_RULES: Mapping[str, ServerRule] = MappingProxyType({r.code: r for r in (
+    # Source: SPEC §9 (observed on POST /api/v1/runs/query and the v2 runs.query), although
+    # the docs' own example (seeds/000, "neq(error, null)") uses it.
+    ServerRule("server-neq-error-null", (_V1, _V2), "LangSmith rejects neq(error, null)",
+               'write eq(status, "error") to keep errored runs', "SPEC §9 (observed)", ("error",)),
+    # Source: SPEC §9 (observed): the v1 endpoint fails the whole query on total_tokens; v2 accepts it.
+    ServerRule("server-unknown-field", (_V1,), "the v1 endpoint (/runs/query) rejects `{field}`",
+               "filter on prompt_tokens and completion_tokens, or query the v2 endpoint (runs.query)",
+               "SPEC §9 (observed)", ("total_tokens",)),
+    # Source: SPEC §9 (observed): v1 rejects search(field, text); v2 says '"search" requires 1 arguments'.
+    ServerRule("server-search-field", (_V1, _V2), "LangSmith accepts only search(text), not search(field, text)",
+               "write {written}", "SPEC §9 (observed)"),
+    # Source: SPEC §9 (observed on the v2 endpoint, SmithDB).
+    ServerRule("server-or-feedback", (_V2,), "the v2 endpoint rejects or() mixing run fields and feedback fields",
+               "run one query per branch of the or() and merge the results", "SPEC §9 (observed)",
+               ("feedback_key", "feedback_score", "feedback_value")),
+    # Source: SPEC §9: limit above 100 on list_runs is a 400.
+    ServerRule("server-limit", (_V1, _V2), "list_runs rejects limit above {max} (HTTP 400)",
+               "set limit to at most {max}; the client pages through results with a cursor", "SPEC §9"),
+    # Source: SPEC §9: the v2 min_start_time defaults to one day ago.
+    ServerRule("server-default-window", (_V2,), "without start_time the v2 endpoint only looks at the last day",
+               "set start_time to the beginning of the period you want", "SPEC §9", severity="warning"),
+    # Source: SPEC §6: SmithDB (v2) indexes tokens of 2-44 ASCII characters without stop words,
+    # URLs or pure numbers. The stop words are an assumption: Lucene's classic English set.
+    ServerRule("server-unindexed-term", (_V2,), "the v2 index (SmithDB) never holds the search term {term!r}: {why}",
+               'search for a distinctive word instead, or match the field with like(field, "%...%")', "SPEC §6",
+               severity="warning"),
+    # Source: SPEC §6: the ClickHouse (v1) index holds the first 250 characters of a value.
+    ServerRule("server-long-term", (_V1,), "the v1 index holds the first 250 characters of a value, "
+               "so a {length}-character term never matches", "search for a shorter part of the text", "SPEC §6",
+               severity="warning"),
+)})
+
+#: Largest ``limit`` ``list_runs`` accepts (SPEC §9).
+MAX_LIST_RUNS_LIMIT = 100
+
+#: Characters of a value the v1 full-text index holds (SPEC §6).
+V1_INDEXED_CHARS = 250
+
+#: Lengths of the tokens the v2 full-text index holds (SPEC §6).
+V2_TOKEN_LENGTHS = (2, 44)
+
+#: Words the v2 index drops (assumption: Lucene's classic English stop set).
+V2_STOP_WORDS = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their then there these "
+    "they this to was will with".split()
+)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from . import ast
 from .errors import FilterError, FilterSyntaxError, FilterValidationError
@@ -25,10 +25,22 @@ class _Usage(Exception):
 
 
 def _read_filter(value: str) -> str:
-    """The filter text of an EXPR argument; ``-`` reads standard input."""
-    if value == "-":
-        return sys.stdin.read()
-    return value
+    """The filter text of an EXPR argument; ``-`` reads standard input (UTF-8)."""
+    if value != "-":
+        return value
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        # Report it like a syntax error, at the character where decoding stopped.
+        head = data[: e.start].decode("utf-8")
+        line = head.count("\n") + 1
+        column = len(head) - (head.rfind("\n") + 1) + 1
+        raise FilterSyntaxError(
+            f"standard input is not UTF-8: byte 0x{data[e.start]:02x} at byte offset {e.start}",
+            text=data.decode("utf-8", "replace"), offset=len(head), line=line, column=column,
+            found=f"0x{data[e.start]:02x}", hint="save the filter as UTF-8", code="encoding",
+        ) from None
 
 
 def _color(text: str, code: str) -> str:
@@ -47,10 +59,21 @@ def _report(error: FilterError) -> int:
     return EXIT_INVALID
 
 
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _cmd_parse(args: argparse.Namespace) -> int:
     expr = parse(_read_filter(args.expr))
     if args.json:
-        print(json.dumps(expr.to_json(), ensure_ascii=False))
+        out = json.dumps(expr.to_json(), ensure_ascii=False)
+        if not out.isascii() and _has_surrogate(out):  # a lone surrogate cannot be written as UTF-8
+            out = json.dumps(expr.to_json())
+        print(out)
     else:
         print(repr(expr))
     return EXIT_OK
@@ -61,6 +84,149 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
 
     print(render(parse(_read_filter(args.expr)), pretty=args.pretty))
     return EXIT_OK
+
+
+def _cmd_optimize(args: argparse.Namespace) -> int:
+    """Print the simplest equivalent filter ("always true"/"always false" in words), steps first with --explain."""
+    from .optimize import Verdict, optimize
+    from .render import render
+
+    result, steps = optimize(_read_filter(args.expr), explain=True, context=args.context)
+    if args.explain:
+        for n, step in enumerate(steps, 1):
+            print(f"{n}. {step}")
+        print("result:" if steps else "result (no rule applies):")
+    print(str(result) if isinstance(result, Verdict) else render(result, pretty=args.pretty))
+    return EXIT_OK
+
+
+_CALL_OPTIONS = ("filter", "trace_filter", "tree_filter", "start_time", "end_time", "run_type", "is_root", "error",
+                 "select", "limit", "run_ids")
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    """Validate one filter (EXPR) or a whole list_runs call (the call options); exit 1 on any error."""
+    from .calls import check_query
+    from .diagnostics import format_diagnostics
+    from .validate import validate
+
+    call = {k: getattr(args, k) for k in _CALL_OPTIONS if getattr(args, k) is not None}
+    if args.expr is None and not call:
+        raise _Usage("give a filter EXPR, or the arguments of a call (--filter, --start-time, ...)")
+    if args.expr is not None and call:
+        if args.context in call:
+            raise _Usage(f"the filter is given twice: as EXPR and as --{args.context.replace('_', '-')}")
+        call[args.context] = args.expr
+    for name in ("filter", "trace_filter", "tree_filter"):
+        if name in call:
+            call[name] = _read_filter(call[name])
+    if call:
+        if "select" in call:
+            call["select"] = [n.strip() for item in call["select"] for n in item.split(",") if n.strip()]
+        result = check_query(profile=args.profile, **call)
+        valid, document, text = result.valid, result.to_json(), result.format()
+        limit = result.rate_limit
+        text += ("\n" if text else "") + f"rate limit: {limit.requests} requests per {limit.window_seconds} s ({limit.tier})"
+        text += "".join(f"\n  advice: {a}" for a in limit.advice)
+    else:
+        source = _read_filter(args.expr)
+        diagnostics = validate(source, args.context, args.profile)
+        valid = not any(d.severity == "error" for d in diagnostics)
+        document = {"valid": valid, "diagnostics": [d.to_json() for d in diagnostics]}
+        text = format_diagnostics(diagnostics, source)
+    out = json.dumps(document, ensure_ascii=_has_surrogate(text)) if args.format == "json" else text
+    if out:  # an undecodable command-line byte arrives as a lone surrogate, which UTF-8 cannot carry
+        print(out.encode("utf-8", "backslashreplace").decode("utf-8"))
+    return EXIT_OK if valid else EXIT_INVALID
+
+
+class _Progress:
+    """A run counter on stderr, shown only when stderr is a terminal (no dependency needed)."""
+
+    EVERY = 10_000
+
+    def __init__(self) -> None:
+        self.shown = sys.stderr.isatty()
+        self.count = 0
+
+    def wrap(self, runs: Any) -> Any:
+        for run in runs:
+            self.count += 1
+            if self.shown and self.count % self.EVERY == 0:
+                print(f"\r{self.count:,} runs read", end="", file=sys.stderr, flush=True)
+            yield run
+
+    def done(self) -> None:
+        if self.shown and self.count >= self.EVERY:
+            print(f"\r{self.count:,} runs read", file=sys.stderr, flush=True)
+
+
+class _Reread:
+    """A re-iterable view that counts progress on every pass."""
+
+    def __init__(self, source: Any, progress: _Progress) -> None:
+        self.source, self.progress = source, progress
+        self.rereadable = getattr(source, "rereadable", True)
+
+    def __iter__(self) -> Any:
+        return self.progress.wrap(self.source)
+
+
+def _cmd_match(args: argparse.Namespace) -> int:
+    """Select runs from files like list_runs would; print ids (--ids-only) or JSONL runs."""
+    from .evaluate import compile
+    from .select import select
+    from .sources import read_runs
+
+    names = [n for n in ("filter", "trace_filter", "tree_filter") if getattr(args, n) is not None]
+    if "-" in args.runs and any(getattr(args, n) == "-" for n in names):
+        raise _Usage("standard input cannot hold both a filter and the runs")
+    filters = {name: _read_filter(getattr(args, name)) for name in names}
+    for name, text in filters.items():  # report an invalid filter before reading any run
+        compile(text, name, search_limit=args.search_limit)
+    reader = read_runs(*args.runs, skip_invalid=args.skip_invalid)
+    progress = _Progress()
+    found = select(
+        _Reread(reader, progress), **filters, is_root=args.is_root, run_type=args.run_type, error=args.error,
+        start_time=args.start_time, trace_id=args.trace_id, parent_run_id=args.parent_run_id,
+        run_ids=args.run_ids, limit=args.limit, search_limit=args.search_limit,
+        select=[n.strip() for item in args.select for n in item.split(",") if n.strip()] if args.select else None,
+    )
+    progress.done()
+    out = sys.stdout
+    for run in found:
+        out.write(f"{run['id']}\n" if args.ids_only else json.dumps(run, ensure_ascii=False, default=str) + "\n")
+    out.flush()
+    if reader.skipped:
+        print(f"skipped {reader.skipped} invalid run{'s' if reader.skipped != 1 else ''}; first: {reader.problems[0]}",
+              file=sys.stderr)
+    return EXIT_OK
+
+
+def _timestamp_arg(text: str) -> str:
+    from .coerce import CoercionError, parse_timestamp
+
+    try:
+        parse_timestamp(text)
+    except CoercionError as e:
+        raise argparse.ArgumentTypeError(e.message) from None
+    return text
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, not {text!r}")
+    return value
+
+
+def _boolean(text: str) -> bool:
+    if text.lower() not in ("true", "false"):
+        raise argparse.ArgumentTypeError(f"expected true or false, not {text!r}")
+    return text.lower() == "true"
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -79,6 +245,51 @@ def _build_parser() -> argparse.ArgumentParser:
     p = command("fmt", _cmd_fmt, "print a filter in canonical form")
     p.add_argument("expr", metavar="EXPR", help="the filter, or - to read it from stdin")
     p.add_argument("--pretty", action="store_true", help="indented multi-line layout")
+
+    p = command("optimize", _cmd_optimize, "print the simplest equivalent filter (or say it is always true/false)")
+    p.add_argument("expr", metavar="EXPR", help="the filter, or - to read it from stdin")
+    p.add_argument("--explain", action="store_true", help="list every rewrite applied, in order")
+    p.add_argument("--pretty", action="store_true", help="indented multi-line layout")
+    p.add_argument("--context", choices=("filter", "trace_filter", "tree_filter"), default="filter",
+                   help="where EXPR is used (default: filter)")
+
+    p = command("check", _cmd_check, "validate a filter, or a whole list_runs call, before sending it")
+    p.add_argument("expr", metavar="EXPR", nargs="?", help="the filter, or - to read it from stdin")
+    p.add_argument("--context", choices=("filter", "trace_filter", "tree_filter"), default="filter",
+                   help="where EXPR is used (default: filter)")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    p.add_argument("--profile", choices=("offline", "langsmith-v1", "langsmith-v2"), default="offline",
+                   help="also report what this LangSmith endpoint rejects (default: offline)")
+    call = p.add_argument_group("a whole list_runs call (prints its rate-limit tier)")
+    for flag in ("--filter", "--trace-filter", "--tree-filter"):
+        call.add_argument(flag, metavar="EXPR", help="a filter argument (- reads stdin)")
+    call.add_argument("--start-time", metavar="ISO", help="start_time, e.g. 2024-05-01T00:00:00Z")
+    call.add_argument("--end-time", metavar="ISO", help="end_time (default: now)")
+    call.add_argument("--run-type", metavar="TYPE", help="run_type, e.g. llm")
+    call.add_argument("--is-root", type=_boolean, metavar="true|false", help="is_root")
+    call.add_argument("--error", type=_boolean, metavar="true|false", help="error")
+    call.add_argument("--select", action="append", metavar="NAMES", help="select names, comma-separated or repeated")
+    call.add_argument("--limit", type=int, metavar="N", help="limit")
+    call.add_argument("--run-id", dest="run_ids", action="append", metavar="UUID", help="run_ids (repeatable)")
+
+    p = command("match", _cmd_match, "select runs from JSONL or Parquet files as list_runs would")
+    p.add_argument("runs", metavar="RUNS_FILE", nargs="+", help="JSONL (.jsonl, .jsonl.gz, - for stdin) or .parquet")
+    for flag in ("--filter", "--trace-filter", "--tree-filter"):
+        p.add_argument(flag, metavar="EXPR", help=f"{flag[2:].replace('-', '_')} (- reads stdin)")
+    p.add_argument("--is-root", type=_boolean, metavar="true|false", help="only root (or only child) runs")
+    p.add_argument("--run-type", metavar="TYPE", help="run_type, e.g. llm")
+    p.add_argument("--error", type=_boolean, metavar="true|false", help="only runs with (or without) an error")
+    p.add_argument("--start-time", type=_timestamp_arg, metavar="ISO", help="runs that started at or after this time")
+    p.add_argument("--trace-id", metavar="UUID", help="runs of this trace")
+    p.add_argument("--parent-run-id", metavar="UUID", help="children of this run")
+    p.add_argument("--run-id", dest="run_ids", action="append", metavar="UUID",
+                   help="these runs only, ignoring every other filter (repeatable)")
+    p.add_argument("--select", action="append", metavar="FIELDS", help="print only these fields (repeatable, or comma-separated)")
+    p.add_argument("--limit", type=_positive_int, metavar="N", help="at most N runs, newest first")
+    p.add_argument("--ids-only", action="store_true", help="print matching run ids, one per line")
+    p.add_argument("--skip-invalid", action="store_true", help="skip malformed lines and incomplete runs (counted on stderr)")
+    p.add_argument("--search-limit", type=_positive_int, metavar="N",
+                   help="search only the first N characters of each value (LangSmith's index: 250)")
 
     return parser
 

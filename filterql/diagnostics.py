@@ -1,20 +1,30 @@
-"""Diagnostics: what the validator finds, as data, and their compiler-style rendering."""
+"""Diagnostics: what the validator finds, as data, and their compiler-style rendering.
+
+Rendering never adds colour; the CLI colours only when writing to a terminal.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import attrs
 
 from .ast import Span
 from .errors import FilterSyntaxError, excerpt
 
-__all__ = ["Diagnostic", "format_diagnostic", "format_diagnostics", "from_syntax_error"]
+__all__ = ["Diagnostic", "format_diagnostic", "format_diagnostics", "from_syntax_error", "at", "call_level"]
 
 
 @attrs.frozen
 class Diagnostic:
-    """One finding. ``code`` is stable (tests and tools key on it); ``line``/``column`` are 1-based."""
+    """One finding. ``code`` is stable (tests and tools key on it).
+
+    ``line``/``column`` are 1-based positions in the filter text; both are 0
+    for a finding about a keyword argument of a call rather than a place in a
+    filter. ``argument`` names the ``list_runs`` argument the finding is about
+    (``"filter"``, ``"trace_filter"``, ``"limit"``, ...) when a whole call was
+    checked, else None.
+    """
 
     severity: str  # "error" | "warning"
     kind: str  # "syntax" | "validation"
@@ -24,8 +34,14 @@ class Diagnostic:
     column: int
     span: Span | None = None
     hint: str = ""
+    argument: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON form printed by ``filterql check --format json``."""
         return {
             "severity": self.severity,
             "kind": self.kind,
@@ -36,11 +52,20 @@ class Diagnostic:
             "hint": self.hint,
         }
 
+    def __str__(self) -> str:
+        return format_diagnostic(self)
 
-def at(span: Span | None, severity: str, code: str, message: str, hint: str = "") -> Diagnostic:
+
+def at(span: Any, severity: str, code: str, message: str, hint: str = "") -> Diagnostic:
     """A validation diagnostic located at ``span`` (line 1, column 1 when unknown)."""
-    line, column = (span.line, span.column) if span else (1, 1)
-    return Diagnostic(severity, "validation", code, message, line, column, span, hint)
+    if isinstance(span, Span):
+        return Diagnostic(severity, "validation", code, message, span.line, span.column, span, hint)
+    return Diagnostic(severity, "validation", code, message, 1, 1, None, hint)
+
+
+def call_level(argument: str, severity: str, code: str, message: str, hint: str = "") -> Diagnostic:
+    """A diagnostic about keyword argument ``argument`` of a call (no position)."""
+    return Diagnostic(severity, "validation", code, message, 0, 0, None, hint, argument)
 
 
 def from_syntax_error(e: FilterSyntaxError) -> Diagnostic:
@@ -49,9 +74,15 @@ def from_syntax_error(e: FilterSyntaxError) -> Diagnostic:
 
 
 def format_diagnostic(d: Diagnostic, text: str = "") -> str:
-    """``line L, column C: error[code]: message``, then the source line, a caret, the hint."""
-    out = f"line {d.line}, column {d.column}: {d.severity}[{d.code}]: {d.message}"
-    if text:
+    """``line L, column C: error[code]: message``, then the source line, a caret, the hint.
+
+    ``text`` is the filter the diagnostic points into; without it no source line is shown.
+    """
+    where = f"line {d.line}, column {d.column}: " if d.line else ""
+    if d.argument:
+        where = f"{d.argument}: {where}"
+    out = f"{where}{d.severity}[{d.code}]: {d.message}"
+    if text and d.line:
         width = 1
         if d.span is not None and d.span.end_line == d.span.line:
             width = max(1, d.span.end - d.span.start)
@@ -63,5 +94,12 @@ def format_diagnostic(d: Diagnostic, text: str = "") -> str:
     return out
 
 
-def format_diagnostics(diagnostics: Iterable[Diagnostic], text: str = "") -> str:
-    return "\n".join(format_diagnostic(d, text) for d in diagnostics)
+def format_diagnostics(diagnostics: Iterable[Diagnostic], text: str | Mapping[str, str] = "") -> str:
+    """Every diagnostic, one block each. ``text`` is the filter, or a mapping from
+    argument name (``"filter"``, ``"trace_filter"``, ...) to filter text for a whole call."""
+    def source(d: Diagnostic) -> str:
+        if isinstance(text, str):
+            return text
+        return text.get(d.argument or "filter", "")
+
+    return "\n".join(format_diagnostic(d, source(d)) for d in diagnostics)

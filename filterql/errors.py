@@ -7,20 +7,32 @@ from typing import TYPE_CHECKING, Sequence
 if TYPE_CHECKING:
     from .diagnostics import Diagnostic
 
-__all__ = ["FilterError", "FilterSyntaxError", "FilterValidationError", "excerpt"]
+__all__ = ["FilterError", "FilterSyntaxError", "FilterValidationError", "FilterJSONError", "excerpt"]
+
+
+#: Longest source line shown whole in an excerpt.
+EXCERPT_WIDTH = 100
 
 
 def excerpt(text: str, line: int, column: int, width: int = 1) -> str:
     """The source line ``line`` with a caret (or underline of ``width``) under ``column``.
 
     Tabs before the column are kept so the caret lines up in a terminal.
+    A line longer than :data:`EXCERPT_WIDTH` is cut to a window around the
+    column, marked with ``…`` (a 1 MB one-line filter gives a short excerpt).
     """
     lines = text.split("\n")
     if not 1 <= line <= len(lines):
         return ""
     src = lines[line - 1].rstrip("\r")
-    pad = "".join(c if c == "\t" else " " for c in src[: column - 1])
     width = max(1, min(width, len(src) - column + 1)) if column <= len(src) else 1
+    if len(src) > EXCERPT_WIDTH:
+        start = max(0, min(column - 1 - EXCERPT_WIDTH // 2, len(src) - EXCERPT_WIDTH))
+        end = start + EXCERPT_WIDTH
+        width = max(1, min(width, end - column + 1))
+        head = "…" if start > 0 else ""
+        src, column = head + src[start:end] + ("…" if end < len(src) else ""), column - start + len(head)
+    pad = "".join(c if c == "\t" else " " for c in src[: column - 1])
     return f"{src}\n{pad}{'^' * width}"
 
 
@@ -84,3 +96,18 @@ class FilterValidationError(FilterError):
         from .diagnostics import format_diagnostics
 
         return format_diagnostics(self.diagnostics, self.text)
+
+
+class FilterJSONError(FilterError):
+    """A JSON form (see :func:`filterql.from_json`) that does not describe a filter.
+
+    ``path`` is a JSON pointer to the offending value (``""`` for the root).
+    """
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+    def __str__(self) -> str:
+        return f"at {self.path or '/'}: {self.message}"

@@ -4,11 +4,17 @@
 literal replaced by an :class:`ast.Const` holding the coerced value) or raises
 :class:`FilterValidationError`. The evaluator and SQL backends consume only
 checked trees, so values are interpreted here and nowhere else.
+
+The stages, in order: parse (text only); :func:`_malformed`, which rejects
+hand-built trees whose leaves are not what the node classes promise; the type
+check (``_Checker``, one rule per node type); then the warnings of
+:mod:`filterql.lint` and the server rules of :mod:`filterql.profiles`.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any, Callable, Union
 
 import attrs
@@ -18,9 +24,10 @@ from .catalog import FieldSpec, FieldType
 from .coerce import CoercionError, coerce, describe, metadata_json
 from .diagnostics import Diagnostic, at, from_syntax_error
 from .errors import FilterSyntaxError, FilterValidationError
-from .parser import parse
+from .parser import MAX_DEPTH, make_call, parse
+from .render import call_parts, quote, render
 
-__all__ = ["validate", "check", "analyze", "suggest"]
+__all__ = ["validate", "check", "analyze", "suggest", "SIGNATURES"]
 
 FilterInput = Union[str, ast.Expr]
 
@@ -38,6 +45,9 @@ SIGNATURES = {
     "search": 'search("text") or search(field, "text")',
 }
 
+#: A dotted name for a key of an object (``metadata.user_id``, ``extra.metadata.k``, ``inputs.q``).
+_DOTTED_RE = re.compile(r"(?:extra\.)?(metadata|inputs|outputs)\.(.+)")
+
 
 def suggest(name: str, candidates: list[str] | tuple[str, ...]) -> str:
     """'did you mean ...' for the closest candidates, or ''."""
@@ -46,6 +56,96 @@ def suggest(name: str, candidates: list[str] | tuple[str, ...]) -> str:
     if not close:
         return ""
     return "did you mean " + " or ".join(f"`{c}`" for c in close) + "?"
+
+
+def dotted_key(name: str) -> tuple[str, str] | None:
+    """``metadata.user_id`` -> ("metadata", "user_id"), ``inputs.q`` -> ("input", "q"); else None."""
+    m = _DOTTED_RE.fullmatch(name)
+    if m is None:
+        return None
+    return {"inputs": "input", "outputs": "output"}.get(m.group(1), m.group(1)), m.group(2)
+
+
+def dotted_field_hint(name: str) -> str:
+    """How to write a dotted name such as ``metadata.user_id`` as a key/value pair, or ''."""
+    pair = dotted_key(name)
+    if pair is not None:
+        family, key = pair
+        return (f"fields have no dots; to test the {family} key `{key}` write "
+                f"and(eq({family}_key, {quote(key)}), eq({family}_value, ...))")
+    if "." in name:
+        return "fields have no dots; nested keys of metadata, inputs and outputs are key/value pairs"
+    return ""
+
+
+# ------------------------------------------------------------ malformed trees
+
+_NUMBER_RE = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+_SCALARS = (ast.String, ast.Number, ast.Bool, ast.Null)
+
+
+def _leaf_problem(node: Any) -> str:
+    """Why ``node`` cannot be in a tree at all (a hand-built leaf of the wrong type), or ''."""
+    if not isinstance(node, ast.Node):
+        return f"{type(node).__name__} {node!r} is not a filterql node"
+    span = getattr(node, "span", None)
+    if span is not None and not isinstance(span, ast.Span):
+        return f"{type(node).__name__}.span must be a Span or None"
+    if isinstance(node, ast.Field) and not (isinstance(node.name, str) and node.name):
+        return "Field.name must be a non-empty str"
+    if isinstance(node, ast.String) and not isinstance(node.value, str):
+        return "String.value must be a str"
+    if isinstance(node, ast.Number) and not (isinstance(node.text, str) and _NUMBER_RE.fullmatch(node.text)):
+        return f"Number.text must be a number literal such as 5 or -1.5, not {node.text!r}"
+    if isinstance(node, ast.Bool) and not isinstance(node.value, bool):
+        return "Bool.value must be a bool"
+    if isinstance(node, ast.Const) and not isinstance(node.literal, _SCALARS):
+        return "Const.literal must be a String, Number, Bool or Null"
+    if isinstance(node, ast.Call) and not (isinstance(node.name, str) and node.name):
+        return "Call.name must be a non-empty str"
+    if isinstance(node, ast.Compare) and not isinstance(node.op, str):
+        return "Compare.op must be a str"
+    if isinstance(node, ast.Like) and not isinstance(node.negated, bool):
+        return "Like.negated must be a bool"
+    if isinstance(node, ast.ListLit):
+        bad = next((i for i in node.items if isinstance(i, ast.Node) and not isinstance(i, (*_SCALARS, ast.Const))), None)
+        if bad is not None:
+            return f"a list holds only literals, not {describe(bad)}"
+    return ""
+
+
+def _children(node: ast.Node) -> tuple[Any, ...]:
+    kids = ast.children(node)
+    if isinstance(node, ast.Const):
+        kids = (node.literal,)
+    return kids
+
+
+def _malformed(root: ast.Node) -> list[Diagnostic]:
+    """Errors for a hand-built tree that no parser or builder could produce.
+
+    Iterative, so a tree nested deeper than Python's recursion limit is reported
+    (as ``too-deep``) instead of crashing the recursive stages after it.
+    """
+    stack: list[tuple[Any, int, Any]] = [(root, 0, None)]
+    while stack:
+        node, depth, parent = stack.pop()
+        # Depth counts calls and lists, as the parser's limit does.
+        depth += isinstance(node, (ast.Expr, ast.ListLit))
+        if depth > MAX_DEPTH:
+            return [at(getattr(root, "span", None), "error", "too-deep",
+                       f"the filter is nested deeper than {MAX_DEPTH} levels",
+                       "flatten nested and()/or() calls")]
+        problem = _leaf_problem(node)
+        if problem:
+            where = getattr(node, "span", None) if isinstance(node, ast.Node) else getattr(parent, "span", None)
+            return [at(where if isinstance(where, ast.Span) else None, "error", "malformed-node", problem,
+                       "build trees with filterql.parse, the builder or from_json")]
+        stack.extend((child, depth, node) for child in _children(node))
+    return []
+
+
+# ------------------------------------------------------------------ type check
 
 
 @attrs.define
@@ -57,18 +157,20 @@ class _Checker:
         self.diagnostics.append(at(getattr(node, "span", None), "error", code, message, hint))
 
     # Each check_* returns the typed node (unchanged when it has an error).
-    def check(self, node: ast.Expr) -> ast.Expr:
+    def check(self, node: ast.Node) -> ast.Expr:
         checker = _DISPATCH.get(type(node))
         if checker is None:
-            raise TypeError(f"validate: no rule for node {type(node).__name__}")
+            if isinstance(node, ast.Expr):
+                raise TypeError(f"validate: no rule for node {type(node).__name__}")
+            self.error(node, "argument-kind", f"expected a condition, found {describe(node)}",
+                       'a filter is a call such as eq(name, "x")')
+            return node  # type: ignore[return-value]
         return checker(self, node)
 
     def field(self, node: ast.Field, function: str) -> FieldSpec | None:
         spec = catalog.lookup(node.name)
         if spec is None:
-            hint = suggest(node.name, catalog.field_names())
-            if node.name in ("metadata.", "extra"):
-                hint = 'metadata keys are a key/value family: and(eq(metadata_key, "k"), eq(metadata_value, "v"))'
+            hint = dotted_field_hint(node.name) or suggest(node.name, catalog.field_names())
             self.error(node, "unknown-field", f"unknown field `{node.name}`", hint)
             return None
         if function not in spec.operators:
@@ -81,21 +183,34 @@ class _Checker:
             )
             return None
         if self.context not in spec.contexts:
-            self.error(node, "field-context", f"`{spec.name}` cannot be used in {self.context}")
+            self.error(node, "field-context", f"`{spec.name}` cannot be used in {self.context}",
+                       f"`{spec.name}` is allowed in {', '.join(spec.contexts)}")
             return None
         return spec
 
     def value(self, spec: FieldSpec, lit: ast.Node, function: str) -> ast.Const | None:
-        if isinstance(lit, ast.Const):
-            return lit
+        # A Const (an already-checked tree) is re-checked from its source literal,
+        # so checking is idempotent and a hand-made Const cannot smuggle a bad value.
+        source = lit.literal if isinstance(lit, ast.Const) else lit
         try:
             if function == "has" and spec.name == "metadata":
-                return ast.Const(metadata_json(lit), lit)  # type: ignore[arg-type]
-            value = coerce(spec.type, lit)
+                return ast.Const(metadata_json(source), source)  # type: ignore[arg-type]
+            if spec.name == "error" and isinstance(source, ast.Bool):
+                self.error(lit, "error-boolean", f"`error` holds the error message, not {describe(source)}",
+                           _error_boolean_hint(function, source.value))
+                return None
+            value = coerce(spec.type, source)
         except CoercionError as e:
             self.error(lit, "bad-value", f"`{spec.name}` ({spec.type.value}): {e.message}", e.hint)
             return None
-        return ast.Const(value, lit)  # type: ignore[arg-type]
+        return ast.Const(value, source)  # type: ignore[arg-type]
+
+
+def _error_boolean_hint(function: str, value: bool) -> str:
+    errored = (function != "neq") == value
+    if errored:
+        return 'for errored runs write neq(error, null) or eq(status, "error")'
+    return 'for runs without an error write eq(error, null) or neq(status, "error")'
 
 
 def _operator_hint(spec: FieldSpec, function: str) -> str:
@@ -105,7 +220,41 @@ def _operator_hint(spec: FieldSpec, function: str) -> str:
         return f'; to test a substring write like({spec.name}, "%x%")'
     if function in ("like", "notlike") and spec.type is FieldType.SECONDS:
         return "; compare durations with gt/lt"
+    if function == "has" and spec.type is FieldType.OBJECT:
+        return f'; for a key write exists({spec.name}, "key")'
     return ""
+
+
+def _as_call(node: ast.Expr) -> ast.Call:
+    """The generic call a typed node stands for: how a hand-built node of the wrong
+    shape (``Compare("eq", Field, Field)``) gets the parser's argument messages."""
+    parts = call_parts(node)
+    if parts is None:
+        raise TypeError(f"validate: no call form for node {type(node).__name__}")
+    return ast.Call(parts[0], parts[1], span=node.span)
+
+
+def _well_shaped(node: ast.Expr) -> bool:
+    """Whether ``node`` is what the parser would build for its call."""
+    call = _as_call(node)
+    return type(make_call(call.name, call.args)) is type(node)
+
+
+def _shaped(rule: Callable[[_Checker, Any], ast.Expr]) -> Callable[[_Checker, Any], ast.Expr]:
+    """Send a hand-built node of the wrong shape to the generic call rule."""
+    def checked(c: _Checker, node: ast.Expr) -> ast.Expr:
+        if _well_shaped(node):
+            return rule(c, node)
+        call = _as_call(node)
+        if isinstance(make_call(call.name, call.args), ast.Call):
+            _check_call(c, call)
+        else:  # e.g. Compare("has", ...): valid as another node class, not as this one
+            c.error(node, "malformed-node", f"{type(node).__name__} cannot hold {call.name}()",
+                    "build trees with filterql.parse, the builder or from_json")
+        return node
+
+    checked.__name__ = rule.__name__
+    return checked
 
 
 def _check_bool(c: _Checker, node: ast.And | ast.Or) -> ast.Expr:
@@ -120,7 +269,8 @@ def _check_compare(c: _Checker, node: ast.Compare) -> ast.Expr:
     spec = c.field(node.field, node.op)
     if spec is None:
         return node
-    if isinstance(node.value, ast.Null) and node.op not in ("eq", "neq"):
+    literal = node.value.literal if isinstance(node.value, ast.Const) else node.value
+    if isinstance(literal, ast.Null) and node.op not in ("eq", "neq"):
         c.error(node.value, "null-ordering", f"{node.op}() cannot compare with null",
                 f"use eq({spec.name}, null) or neq({spec.name}, null)")
         return node
@@ -138,12 +288,8 @@ def _check_exists(c: _Checker, node: ast.Exists) -> ast.Expr:
     spec = c.field(node.field, "exists")
     if spec is None:
         return node
-    try:
-        key = ast.Const(coerce(FieldType.STRING, node.key), node.key)  # type: ignore[arg-type]
-    except CoercionError as e:
-        c.error(node.key, "bad-value", f"exists() key: {e.message}", 'e.g. exists(metadata, "user_id")')
-        return node
-    return attrs.evolve(node, key=key)
+    key = _text(c, node.key, "exists", 'exists(metadata, "user_id")')
+    return node if key is None else attrs.evolve(node, key=key)
 
 
 def _check_in(c: _Checker, node: ast.In) -> ast.Expr:
@@ -155,7 +301,7 @@ def _check_in(c: _Checker, node: ast.In) -> ast.Expr:
         return node
     items = [c.value(spec, item, "in") for item in node.values.items]
     for item, lit in zip(items, node.values.items):
-        if item is not None and item.value is None and not isinstance(lit, ast.Const):
+        if item is not None and item.value is None:
             c.error(lit, "null-in-list", "null cannot be in an in() list",
                     f"use or(in({spec.name}, [...]), eq({spec.name}, null))")
             return node
@@ -164,35 +310,49 @@ def _check_in(c: _Checker, node: ast.In) -> ast.Expr:
     return attrs.evolve(node, values=attrs.evolve(node.values, items=items))
 
 
+def _text(c: _Checker, lit: ast.Node, function: str, example: str) -> ast.Const | None:
+    """The string argument of like/notlike/search, as a Const."""
+    source = lit.literal if isinstance(lit, ast.Const) else lit
+    if not isinstance(source, ast.String):
+        c.error(lit, "bad-value", f"{function}() takes a string, found {describe(source)}", f"e.g. {example}")
+        return None
+    return c.value(catalog.FIELDS["name"], lit, function)
+
+
 def _check_like(c: _Checker, node: ast.Like) -> ast.Expr:
     fn = "notlike" if node.negated else "like"
     spec = c.field(node.field, fn)
     if spec is None:
         return node
-    if not isinstance(node.pattern, (ast.String, ast.Const)):
-        c.error(node.pattern, "bad-value", f"{fn}() takes a pattern string, found {describe(node.pattern)}",
-                f'e.g. {fn}({spec.name}, "%text%")')
-        return node
-    return attrs.evolve(node, pattern=c.value(catalog.FIELDS["name"], node.pattern, fn))
+    pattern = _text(c, node.pattern, fn, f'{fn}({spec.name}, "%text%")')
+    return node if pattern is None else attrs.evolve(node, pattern=pattern)
 
 
 def _check_search(c: _Checker, node: ast.Search) -> ast.Expr:
     if node.field is not None and c.field(node.field, "search") is None:
         return node
-    if not isinstance(node.text, (ast.String, ast.Const)):
-        c.error(node.text, "bad-value", f"search() takes a string, found {describe(node.text)}", 'e.g. search("timeout")')
+    text = _text(c, node.text, "search", 'search("timeout")')
+    if text is None:
         return node
-    if isinstance(node.text, ast.String) and not node.text.value.split():
+    if not text.value.split():
         c.error(node.text, "empty-search", "search() needs at least one term", "an empty search is not a filter; remove it")
         return node
-    return attrs.evolve(node, text=c.value(catalog.FIELDS["name"], node.text, "search"))
+    return attrs.evolve(node, text=text)
 
 
 def _check_call(c: _Checker, node: ast.Call) -> ast.Expr:
     name = node.name
+    typed = make_call(name, node.args, node.span)
+    if not isinstance(typed, ast.Call):  # a hand-built Call of a valid shape
+        return c.check(typed)
     if name not in ast.FUNCTION_NAMES:
         hint = suggest(name, ast.FUNCTION_NAMES)
-        c.error(node, "unknown-function", f"unknown function `{name}`", hint + (" function names are lowercase" if name.lower() in ast.FUNCTION_NAMES else ""))
+        if name.lower() in ast.FUNCTION_NAMES:
+            hint += " function names are lowercase"
+        elif catalog.lookup(name) is not None:
+            hint = hint or f"`{name}` is a field; a condition is a call such as eq({name}, ...)"
+        hint = hint or "the functions are " + ", ".join(ast.FUNCTION_NAMES)
+        c.error(node, "unknown-function", f"unknown function `{name}`", hint)
     else:
         c.error(node, *_shape_problem(node))
     # Still check what can be checked below, so one pass reports everything.
@@ -202,20 +362,30 @@ def _check_call(c: _Checker, node: ast.Call) -> ast.Expr:
     return node
 
 
+def _arity(name: str, n: int) -> str:
+    """What ``name`` takes when ``n`` arguments are wrong for it, or '' when ``n`` fits."""
+    if name in ("and", "or"):
+        return "at least 1 argument" if n == 0 else ""
+    if name == "search":
+        return "" if n in (1, 2) else "1 or 2 arguments"
+    want = 1 if name == "not" else 2
+    return "" if n == want else f"{want} argument{'s' if want != 1 else ''}"
+
+
 def _shape_problem(node: ast.Call) -> tuple[str, str, str]:
     """(code, message, hint) for a known function called with the wrong arguments."""
     name, args, sig = node.name, node.args, SIGNATURES[node.name]
-    n = len(args)
-    expected_n = {"and": None, "or": None, "not": 1, "search": None}.get(name, 2)
-    if name in ("and", "or") and n == 0 or name == "search" and n not in (1, 2) or expected_n and n != expected_n:
-        want = "at least 1 argument" if expected_n is None and name != "search" else (
-            "1 or 2 arguments" if name == "search" else f"{expected_n} argument{'s' if expected_n != 1 else ''}")
-        return "wrong-arity", f"{name}() takes {want}, found {n}", f"usage: {sig}"
+    want = _arity(name, len(args))
+    if want:
+        return "wrong-arity", f"{name}() takes {want}, found {len(args)}", f"usage: {sig}"
     if name in ("and", "or", "not"):
-        bad = next(a for a in args if not isinstance(a, ast.Expr))
-        return "argument-kind", f"{name}() takes conditions, found {describe(bad)}", f"usage: {sig}"
+        bad = next((a for a in args if not isinstance(a, ast.Expr)), args[0])
+        hint = f"usage: {sig}"
+        if isinstance(bad, ast.Field) and name == "not":
+            hint = f"not() negates a condition, e.g. not(eq({bad.name}, ...))"
+        return "argument-kind", f"{name}() takes conditions, found {describe(bad)}", hint
     first, rest = args[0], args[1:]
-    if name == "search" and n == 2 and not isinstance(first, ast.Field):
+    if name == "search" and len(args) == 2 and not isinstance(first, ast.Field):
         return "argument-kind", f"search() with two arguments takes a field first, found {describe(first)}", f"usage: {sig}"
     if not isinstance(first, ast.Field) and name != "search":
         hint = f"usage: {sig}"
@@ -227,31 +397,58 @@ def _shape_problem(node: ast.Call) -> tuple[str, str, str]:
         return ("argument-kind", f"{name}() takes a value here, found the field `{bad.name}`",
                 f'quote it if you meant the string: "{bad.name}"')
     if name == "in":
-        return "argument-kind", f"in() takes a list, found {describe(bad)}", f"write in(field, [{str(bad) if not isinstance(bad, ast.Expr) else '...'}])"
+        shown = _literal_text(bad)
+        return "argument-kind", f"in() takes a list, found {describe(bad)}", f"write in(field, [{shown or '...'}])"
+    if isinstance(bad, ast.ListLit):
+        return ("argument-kind", f"{name}() takes a single value, found a list",
+                f"to match any of several values write in({first.name if isinstance(first, ast.Field) else 'field'}, [...])")
     return "argument-kind", f"{name}() takes a value here, found {describe(bad)}", f"usage: {sig}"
 
 
+def _literal_text(node: ast.Node) -> str:
+    """A scalar literal as written in the language, or '' for anything else."""
+    if isinstance(node, ast.Const):
+        node = node.literal
+    if isinstance(node, _SCALARS):
+        return render(node)  # type: ignore[arg-type]
+    return ""
+
+
 _DISPATCH: dict[type, Callable[[_Checker, Any], ast.Expr]] = {
-    ast.And: _check_bool,
-    ast.Or: _check_bool,
-    ast.Not: _check_not,
-    ast.Compare: _check_compare,
-    ast.Has: _check_has,
-    ast.Exists: _check_exists,
-    ast.In: _check_in,
-    ast.Like: _check_like,
-    ast.Search: _check_search,
+    ast.And: _shaped(_check_bool),
+    ast.Or: _shaped(_check_bool),
+    ast.Not: _shaped(_check_not),
+    ast.Compare: _shaped(_check_compare),
+    ast.Has: _shaped(_check_has),
+    ast.Exists: _shaped(_check_exists),
+    ast.In: _shaped(_check_in),
+    ast.Like: _shaped(_check_like),
+    ast.Search: _shaped(_check_search),
     ast.Call: _check_call,
 }
 
 
-def analyze(filter: FilterInput, context: str = "filter") -> tuple[ast.Expr | None, list[Diagnostic], str]:
-    """Parse if needed, type-check, and return (typed tree or None, diagnostics, source text).
+# ------------------------------------------------------------------ entry points
 
-    The tree is None when the text does not parse.
+
+def _position(d: Diagnostic) -> tuple[int, int]:
+    return (d.line, d.column)
+
+
+def analyze(filter: FilterInput, context: str = "filter",
+            profile: str = "offline") -> tuple[ast.Expr | None, list[Diagnostic], str]:
+    """Parse if needed, type-check, lint, and return (typed tree or None, diagnostics, source text).
+
+    The tree is None when the text does not parse or the tree is malformed;
+    the diagnostics are in source order. Warnings and server rules are reported
+    once the filter has no type error.
     """
+    from . import lint, profiles
+
     if context not in catalog.CONTEXTS:
         raise ValueError(f"context must be one of {', '.join(catalog.CONTEXTS)}, not {context!r}")
+    if profile not in catalog.PROFILES:
+        raise ValueError(f"profile must be one of {', '.join(catalog.PROFILES)}, not {profile!r}")
     if isinstance(filter, str):
         text = filter
         try:
@@ -262,22 +459,34 @@ def analyze(filter: FilterInput, context: str = "filter") -> tuple[ast.Expr | No
         expr, text = filter, ""
     else:
         raise TypeError(f"expected a filter string or an Expr, not {type(filter).__name__}")
+    malformed = _malformed(expr)
+    if malformed:
+        return None, malformed, text
     checker = _Checker(context)
     typed = checker.check(expr)
-    return typed, checker.diagnostics, text
+    diagnostics = checker.diagnostics
+    if not diagnostics:  # the later stages read only well-typed trees
+        diagnostics = lint.lint(typed) + profiles.server_diagnostics(typed, profile)
+    return typed, sorted(diagnostics, key=_position), text
 
 
-def validate(filter: FilterInput, context: str = "filter") -> list[Diagnostic]:
-    """Every diagnostic for ``filter`` (errors and warnings), in source order."""
-    return analyze(filter, context)[1]
+def validate(filter: FilterInput, context: str = "filter", profile: str = "offline") -> list[Diagnostic]:
+    """Every diagnostic for ``filter`` (errors and warnings), in source order.
+
+    ``context`` is ``filter``, ``trace_filter`` or ``tree_filter``; ``profile``
+    is ``offline`` (the whole spec) or ``langsmith-v1`` / ``langsmith-v2``,
+    which also report as errors what that server rejects.
+    """
+    return analyze(filter, context, profile)[1]
 
 
-def check(filter: FilterInput, context: str = "filter") -> ast.Expr:
+def check(filter: FilterInput, context: str = "filter", profile: str = "offline") -> ast.Expr:
     """The typed, validated AST of ``filter``; raises :class:`FilterValidationError` on any error.
 
     Syntax errors are reported the same way, as diagnostics of kind ``syntax``.
+    Warnings do not raise; get them with :func:`validate`.
     """
-    typed, diagnostics, text = analyze(filter, context)
+    typed, diagnostics, text = analyze(filter, context, profile)
     if typed is None or any(d.severity == "error" for d in diagnostics):
         raise FilterValidationError(diagnostics, text)
     return typed

@@ -1,0 +1,355 @@
+"""Reading fields out of a run, as the README's Semantics section defines them.
+
+A run is a ``dict`` in LangSmith's run JSON (SPEC §4); a ``langsmith`` ``Run``
+object (or any pydantic model) is normalised once through its JSON dict form by
+:func:`as_dict`. Every accessor is tolerant of the types ``Run.dict()`` leaves
+behind (``UUID``, ``datetime``, ``Decimal``) so a plain ``run.dict()`` works too.
+
+Derived values that several conditions may need (flattened families, the search
+haystack) are cached per run in a plain ``dict`` the compiled predicate creates
+once per call; the evaluator's generated code calls these functions directly.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any, Iterator
+
+__all__ = [
+    "MISSING", "as_dict", "timestamp", "latency_us", "number", "json_number", "json_text",
+    "metadata", "thread_id", "flatten", "key_values", "entries", "entry_index",
+    "search_haystack", "uuid_equal", "uuid_text", "REQUIRED",
+]
+
+#: Fields every run must have (catalog ``nullable=False`` with a source).
+REQUIRED = ("id", "trace_id", "name", "run_type", "start_time")
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+#: A key that is absent (distinct from JSON null).
+MISSING: Any = _Missing()
+_EMPTY: dict[str, Any] = {}
+_US = timedelta(microseconds=1)
+
+
+def as_dict(run: Any) -> dict[str, Any]:
+    """The run JSON of ``run``: a dict as is, a pydantic model (``langsmith`` Run) via its JSON dump."""
+    if type(run) is dict:
+        return run
+    if isinstance(run, dict):
+        return dict(run)
+    dump = getattr(run, "model_dump", None)
+    if dump is not None:
+        return dump(mode="json")
+    as_legacy = getattr(run, "dict", None)
+    if as_legacy is not None:
+        return as_legacy()
+    raise TypeError(f"a run must be a dict in LangSmith run JSON or a langsmith Run, not {type(run).__name__}")
+
+
+# ------------------------------------------------------------ timestamps
+
+_FRACTION = re.compile(r"(\.\d+)")
+
+
+def _parse_iso(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    # Python 3.10 refuses "Z" and fractions that are not 3 or 6 digits.
+    fixed = text.strip()
+    if fixed.endswith(("Z", "z")):
+        fixed = fixed[:-1] + "+00:00"
+    fixed = _FRACTION.sub(lambda m: (m.group(1) + "000000")[:7], fixed, count=1)
+    try:
+        return datetime.fromisoformat(fixed)
+    except ValueError:
+        return datetime.combine(date.fromisoformat(text.strip()), datetime.min.time())
+
+
+def timestamp(value: Any) -> datetime | None:
+    """An aware UTC datetime, or None for null, missing or unreadable values. No offset means UTC."""
+    if value.__class__ is str:
+        try:
+            t = _parse_iso(value)
+        except ValueError:
+            return None
+    elif isinstance(value, datetime):
+        t = value
+    else:
+        return None
+    if t.tzinfo is None:
+        return t.replace(tzinfo=timezone.utc)
+    if t.tzinfo is not timezone.utc:
+        return t.astimezone(timezone.utc)
+    return t
+
+
+def latency_us(run: dict[str, Any]) -> int | None:
+    """``end_time − start_time`` in whole microseconds (exact), or None while ``end_time`` is null."""
+    end = timestamp(run.get("end_time"))
+    if end is None:
+        return None
+    start = timestamp(run.get("start_time"))
+    if start is None:
+        return None
+    return (end - start) // _US
+
+
+# --------------------------------------------------------------- numbers
+
+
+def number(value: Any) -> int | Decimal | None:
+    """A numeric run field (tokens, costs): int, float (by its shortest text), Decimal, or numeric string."""
+    cls = value.__class__
+    if cls is int:
+        return value
+    if cls is float:
+        return Decimal(repr(value)) if value - value == 0 else None
+    if cls is Decimal:
+        return value if value.is_finite() else None
+    if cls is str:
+        try:
+            d = Decimal(value.strip())
+        except InvalidOperation:
+            return None
+        return d if d.is_finite() else None
+    return None
+
+
+def json_number(value: Any) -> int | Decimal | None:
+    """A JSON number leaf (never a bool, never a string), exactly."""
+    cls = value.__class__
+    if cls is int:
+        return value
+    if cls is float:
+        return Decimal(repr(value)) if value - value == 0 else None
+    if cls is Decimal:
+        return value if value.is_finite() else None
+    return None
+
+
+def json_text(value: Any) -> str | None:
+    """The text a leaf is indexed as: a string itself, ``true``/``false``, a number's shortest plain form."""
+    cls = value.__class__
+    if cls is str:
+        return value
+    if cls is bool:
+        return "true" if value else "false"
+    n = json_number(value)
+    if n is None:
+        return None
+    if n.__class__ is int:
+        return str(n)
+    text = format(n.normalize(), "f")
+    return text
+
+
+# -------------------------------------------------------------------- uuids
+
+
+def uuid_text(value: Any) -> str | None:
+    """The canonical (lowercase, hyphenated) text of a UUID value, or None."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if value.__class__ is str:
+        if len(value) == 36 and value == value.lower():
+            return value
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            return None
+    return None
+
+
+def uuid_equal(value: Any, canonical: str) -> bool:
+    """``value`` (already known not to equal ``canonical`` as text) is the same UUID written differently."""
+    if value is None:
+        return False
+    return uuid_text(value) == canonical
+
+
+# ----------------------------------------------------------------- objects
+
+
+def metadata(run: dict[str, Any]) -> dict[str, Any]:
+    """``extra.metadata`` as a dict (empty when absent or not an object)."""
+    extra = run.get("extra")
+    if extra.__class__ is not dict:
+        return _EMPTY
+    meta = extra.get("metadata")
+    return meta if meta.__class__ is dict else _EMPTY
+
+
+def thread_id(run: dict[str, Any]) -> Any:
+    """The first non-null of metadata ``thread_id``, ``session_id``, ``conversation_id``."""
+    meta = metadata(run)
+    if not meta:
+        return None
+    for key in ("thread_id", "session_id", "conversation_id"):
+        value = meta.get(key)
+        if value is not None:
+            return value
+    return None
+
+
+def flatten(obj: Any) -> list[tuple[str, Any]]:
+    """(dotted key, leaf) entries of a JSON object; arrays collapse onto their parent key at any depth.
+
+    Iterative, so a deeply nested document cannot exhaust the recursion limit.
+    """
+    out: list[tuple[str, Any]] = []
+    if obj.__class__ is not dict:
+        return out
+    stack: list[tuple[str, Any]] = [(str(k), v) for k, v in reversed(obj.items())]
+    while stack:
+        key, value = stack.pop()
+        cls = value.__class__
+        if cls is dict:
+            stack.extend((f"{key}.{k}", v) for k, v in reversed(value.items()))
+        elif cls is list or cls is tuple:
+            stack.extend((key, v) for v in reversed(value))
+        else:
+            out.append((key, value))
+    return out
+
+
+def key_values(obj: dict[str, Any], key: str) -> Iterator[Any]:
+    """The leaves of entry ``key`` (no dot in it) of object ``obj``, without flattening the rest."""
+    value = obj.get(key, MISSING)
+    if value is MISSING or value.__class__ is dict:
+        return
+    if value.__class__ is not list and value.__class__ is not tuple:
+        yield value
+        return
+    stack = [value]
+    while stack:
+        for item in stack.pop():
+            if item.__class__ is list or item.__class__ is tuple:
+                stack.append(item)
+            elif item.__class__ is not dict:
+                yield item
+
+
+def _feedback(run: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    items = run.get("feedback")
+    if items is not None:
+        out = []
+        for item in items if isinstance(items, list) else ():
+            if isinstance(item, dict):
+                score = item.get("score")
+                score = int(score) if score.__class__ is bool else number(score)
+                out.append((item.get("key"), score, item.get("value")))
+        return out
+    stats = run.get("feedback_stats")
+    if stats.__class__ is not dict:
+        return []
+    out = []
+    for key, stat in stats.items():
+        avg = stat.get("avg") if stat.__class__ is dict else None
+        out.append((key, int(avg) if avg.__class__ is bool else number(avg), None))
+    return out
+
+
+def entries(run: dict[str, Any], cache: dict[Any, Any], family: str) -> list[tuple[Any, ...]]:
+    """The entries of a key/value family: (key, value), or (key, score, value) for feedback. Cached."""
+    found = cache.get(family)
+    if found is None:
+        if family == "metadata":
+            found = flatten(metadata(run))
+        elif family == "input":
+            found = flatten(run.get("inputs"))
+        elif family == "output":
+            found = flatten(run.get("outputs"))
+        elif family == "feedback":
+            found = _feedback(run)
+        else:
+            raise ValueError(f"unknown family {family!r}")
+        cache[family] = found
+    return found
+
+
+def entry_index(run: dict[str, Any], cache: dict[Any, Any], family: str) -> dict[Any, list[tuple[Any, ...]]]:
+    """The family's entries grouped by key. Cached."""
+    slot = (family, "index")
+    found = cache.get(slot)
+    if found is None:
+        found = {}
+        for entry in entries(run, cache, family):
+            found.setdefault(entry[0], []).append(entry)
+        cache[slot] = found
+    return found
+
+
+# ------------------------------------------------------------------ search
+
+def _string_leaves(obj: Any, out: list[str]) -> None:
+    """Append every string leaf of a JSON document (order irrelevant; iterative for deep documents)."""
+    stack = [obj]
+    pop, push, many, add = stack.pop, stack.append, stack.extend, out.append
+    while stack:
+        value = pop()
+        cls = value.__class__
+        if cls is str:
+            add(value)
+        elif cls is dict:
+            many(value.values())
+        elif cls is list or cls is tuple:
+            many(value)
+
+
+def _search_strings(run: dict[str, Any], field: str | None) -> list[str]:
+    out: list[str] = []
+    if field is None:
+        for name in ("name", "error"):
+            value = run.get(name)
+            if value.__class__ is str:
+                out.append(value)
+        tags = run.get("tags")
+        if tags.__class__ is list:
+            out.extend(t for t in tags if t.__class__ is str)
+        _string_leaves(run.get("inputs"), out)
+        _string_leaves(run.get("outputs"), out)
+        _string_leaves(metadata(run), out)
+    elif field in ("name", "error"):
+        value = run.get(field)
+        if value.__class__ is str:
+            out.append(value)
+    elif field == "thread_id":
+        value = thread_id(run)
+        if value.__class__ is str:
+            out.append(value)
+    elif field == "tags":
+        tags = run.get("tags")
+        if tags.__class__ is list:
+            out.extend(t for t in tags if t.__class__ is str)
+    else:
+        _string_leaves(metadata(run) if field == "metadata" else run.get(field), out)
+    return out
+
+
+def search_haystack(run: dict[str, Any], cache: dict[Any, Any], field: str | None, limit: int | None) -> str:
+    """The searchable strings of ``run`` (or of one field), lowercased and joined by newlines.
+
+    A term never holds whitespace, so it cannot match across two values.
+    ``limit`` keeps only the first characters of each value. Cached per run.
+    """
+    slot = ("search", field, limit)
+    found = cache.get(slot)
+    if found is None:
+        values = _search_strings(run, field)
+        if limit is not None:
+            values = [v[:limit] for v in values]
+        # Lowering the joined text equals joining lowered values: "\n" ends a word for final sigma too.
+        found = cache[slot] = "\n".join(values).lower()
+    return found

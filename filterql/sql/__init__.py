@@ -1,0 +1,19 @@
+"""SQL backend: compile checked filters to SQL over a documented layout, and run it.
+
+``to_sql`` renders the query for a dialect; ``select_ids`` / ``open_engine``
+load runs into DuckDB and run the query there, on ClickHouse (chdb) or on
+Apache DataFusion. See README "SQL" for the layout and the exactness rules.
+"""
+
+from __future__ import annotations
+
+from .dialects import DIALECTS, render
+from .engines import ENGINES, ClickHouseEngine, DataFusionEngine, DuckDBEngine, Engine, open_engine, select_ids
+from .load import LoadError, connect, load_files, load_runs, materialize
+from .query import build_query, to_sql, where_clause
+
+__all__ = [
+    "DIALECTS", "ENGINES", "Engine", "DuckDBEngine", "ClickHouseEngine", "DataFusionEngine",
+    "LoadError", "build_query", "connect", "load_files", "load_runs", "materialize", "open_engine",
+    "render", "select_ids", "to_sql", "where_clause",
+]

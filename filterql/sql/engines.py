@@ -1,0 +1,126 @@
+"""Run the generated SQL on DuckDB, ClickHouse (chdb, in-process) or Apache DataFusion.
+
+DuckDB reads the inputs and builds the layout (:mod:`filterql.sql.load`);
+the other engines receive the layout's tables from DuckDB as Arrow tables and
+run the same query rendered in their dialect.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+from . import layout
+from .dialects import render
+from .load import PathLike, load_files, load_runs, materialize
+from .query import build_query
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+__all__ = ["ENGINES", "Engine", "DuckDBEngine", "ClickHouseEngine", "DataFusionEngine", "open_engine", "select_ids"]
+
+_TABLES = (layout.RUNS, layout.TAGS, layout.ENTRIES)
+
+
+class Engine:
+    """A place to run layout queries. ``dialect`` is a :data:`filterql.sql.dialects.DIALECTS` name."""
+
+    dialect = "duckdb"
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def select_ids(self, **arguments: Any) -> list[str]:
+        """Ids of the runs matching ``list_runs`` arguments, in result order."""
+        query = build_query(**arguments)
+        return [row[0] for row in self.rows(render(query, self.dialect))]
+
+
+class DuckDBEngine(Engine):
+    dialect = "duckdb"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql).fetchall()
+
+    def tables(self) -> dict[str, pa.Table]:
+        """The layout as Arrow tables (for the other engines)."""
+        return {name: self.con.sql(f"SELECT * FROM {name}").to_arrow_table() for name in _TABLES}
+
+
+class ClickHouseEngine(Engine):
+    """ClickHouse through ``chdb``, with the layout copied in as Memory tables."""
+
+    dialect = "clickhouse"
+
+    def __init__(self, tables: dict[str, pa.Table]) -> None:
+        from chdb import session
+
+        self.session = session.Session()
+        for name, table in tables.items():
+            # chdb's Python() table function reads the Arrow table bound to this local name.
+            arrow_table = table  # noqa: F841
+            self.session.query(f"CREATE TABLE {name} ENGINE = Memory AS SELECT * FROM Python(arrow_table)")
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        import json
+
+        out = self.session.query(sql, "JSONCompact")
+        return [tuple(r) for r in json.loads(out.bytes() or b'{"data": []}')["data"]]
+
+    def close(self) -> None:
+        self.session.close()
+
+
+class DataFusionEngine(Engine):
+    dialect = "datafusion"
+
+    def __init__(self, tables: dict[str, pa.Table]) -> None:
+        from datafusion import SessionContext
+
+        self.ctx = SessionContext()
+        for name, table in tables.items():
+            self.ctx.register_record_batches(name, [table.to_batches()])
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        table = self.ctx.sql(sql).to_arrow_table()
+        columns = [c.to_pylist() for c in table.columns]
+        return list(zip(*columns))
+
+
+ENGINES = ("duckdb", "clickhouse", "datafusion")
+
+
+def open_engine(source: Iterable[Any] | Sequence[PathLike] | PathLike, engine: str = "duckdb") -> Engine:
+    """Load ``source`` (files, or in-memory runs) and return an engine holding the layout."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
+        con = load_files(source)  # type: ignore[arg-type]
+    else:
+        items = list(source)
+        if items and all(isinstance(i, str) or hasattr(i, "__fspath__") for i in items):
+            con = load_files(items)
+        else:
+            con = load_runs(items)
+    duck = DuckDBEngine(con)
+    if engine == "duckdb":
+        return duck
+    materialize(con)
+    tables = duck.tables()
+    return ClickHouseEngine(tables) if engine == "clickhouse" else DataFusionEngine(tables)
+
+
+def select_ids(source: Iterable[Any] | Sequence[PathLike] | PathLike, *, engine: str = "duckdb",
+               **arguments: Any) -> list[str]:
+    """Ids of the runs in ``source`` that match ``list_runs`` ``arguments``, run on ``engine``.
+
+    The SQL twin of :func:`filterql.select`: same arguments (``filter``,
+    ``trace_filter``, ``tree_filter``, ``is_root``, ``run_type``, ``error``,
+    ``start_time``, ``trace_id``, ``parent_run_id``, ``run_ids``, ``limit``) and
+    the same answers.
+    """
+    return open_engine(source, engine).select_ids(**arguments)

@@ -1,0 +1,331 @@
+"""Load runs (JSONL, Parquet, or Python dicts) into DuckDB as the layout's views.
+
+The work is DuckDB's: ``read_json_objects`` / ``read_parquet`` read the files,
+and the layout (``runs``, ``run_tags``, ``run_entries``) is a set of views over
+one normalized relation, ``filterql_src``, so a query only computes what it
+touches (a filter on ``run_type`` never flattens metadata). Flattening is a
+recursive CTE over ``json_each``. :func:`materialize` turns the views into
+tables, for repeated queries or for moving them to another engine via Arrow.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Sequence, Union
+
+from sqlglot import exp
+
+from ..sources import RunSourceError
+from . import layout
+
+if TYPE_CHECKING:
+    import duckdb
+
+__all__ = ["LoadError", "connect", "load_runs", "load_files", "materialize", "REQUIRED", "SOURCE"]
+
+SOURCE = "filterql_src"
+#: Fields every run has (a run without one is not run data).
+REQUIRED = ("id", "trace_id", "name", "run_type", "start_time")
+
+_TEXT = ("id", "trace_id", "parent_run_id", "reference_example_id", "session_id", "name", "run_type", "status", "error")
+_UUIDS = ("id", "trace_id", "parent_run_id", "reference_example_id", "session_id")
+_TIMES = ("start_time", "end_time", "first_token_time")
+_INTS = ("total_tokens", "prompt_tokens", "completion_tokens", "execution_order")
+_DECIMALS = ("total_cost", "prompt_cost", "completion_cost")
+_JSON = ("extra", "inputs", "outputs", "feedback", "feedback_stats")
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+class LoadError(RunSourceError):
+    """A file that cannot be read as LangSmith run data."""
+
+    def __init__(self, message: str, source: str = "", line: int = 0) -> None:
+        super().__init__(source, line, message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def connect(progress: bool | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection set up for the layout: UTC session time zone, progress on a terminal."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")  # a timestamp without offset is UTC (README "Values")
+    show = sys.stderr.isatty() if progress is None else progress
+    con.execute(f"SET enable_progress_bar = {'true' if show else 'false'}")
+    return con
+
+
+def _lit(value: str) -> str:
+    return exp.Literal.string(value).sql("duckdb")
+
+
+def _uuid_text(expr: str) -> str:
+    # Canonical lowercase text, so uuid equality is text equality; non-UUIDs kept as they are.
+    return f"COALESCE(CAST(TRY_CAST({expr} AS UUID) AS VARCHAR), {expr})"
+
+
+def _json_source(relation: str) -> str:
+    """The normalized SELECT over a relation with one JSON column ``j`` per run."""
+    cols: list[str] = []
+    for name in _TEXT:
+        text = f"(j ->> {_lit(name)})"
+        cols.append(f"{_uuid_text(text) if name in _UUIDS else text} AS {name}")
+    for name in _TIMES:
+        cols.append(f"TRY_CAST(j ->> {_lit(name)} AS TIMESTAMPTZ) AS {name}")
+    for name in _INTS:
+        cols.append(f"TRY_CAST(j ->> {_lit(name)} AS BIGINT) AS {name}")
+    for name in _DECIMALS:
+        cols.append(f"TRY_CAST(j ->> {_lit(name)} AS {layout.DECIMAL_TYPE}) AS {name}")
+    cols.append("TRY_CAST(j ->> 'in_dataset' AS BOOLEAN) AS in_dataset")
+    cols.append("TRY_CAST(j -> 'tags' AS VARCHAR[]) AS tags")
+    for name in _JSON:
+        cols.append(f"(j -> {_lit(name)}) AS {name}")
+    cols.append("j AS raw")
+    return f"SELECT {', '.join(cols)} FROM {relation}"
+
+
+def _parquet_source(con: duckdb.DuckDBPyConnection, paths: Sequence[str]) -> str:
+    """The normalized SELECT over Parquet files, reading each column by its stored type."""
+    scan = f"read_parquet([{', '.join(_lit(p) for p in paths)}], union_by_name = true)"
+    try:
+        schema = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {scan})").fetchall())
+    except Exception as e:  # duckdb.Error: not a Parquet file, unreadable
+        raise LoadError(f"{', '.join(paths)}: not a Parquet file of runs: {_first_line(e)}") from None
+    missing = [c for c in REQUIRED if c not in schema]
+    if missing:
+        raise LoadError(f"{', '.join(paths)}: not run data: no column {', '.join(missing)} "
+                        f"(found {', '.join(list(schema)[:12])})")
+
+    def col(name: str, sql_type: str) -> str:
+        if name not in schema:
+            return f"CAST(NULL AS {sql_type}) AS {name}"
+        kind = schema[name].upper()
+        ident = f'"{name}"'
+        if sql_type == "JSON":
+            if kind.startswith(("VARCHAR", "JSON")):
+                value = f"CASE WHEN json_valid({ident}) THEN CAST({ident} AS JSON) END"
+            else:
+                value = f"to_json({ident})"
+        elif sql_type == "VARCHAR[]" and kind.startswith("VARCHAR") and not kind.endswith("[]"):
+            value = f"TRY_CAST(CASE WHEN json_valid({ident}) THEN CAST({ident} AS JSON) END AS VARCHAR[])"
+        elif name in _UUIDS:
+            value = _uuid_text(f"CAST({ident} AS VARCHAR)")
+        else:
+            value = ident if kind == sql_type else f"TRY_CAST({ident} AS {sql_type})"
+        return f"{value} AS {name}"
+
+    cols = [col(n, "VARCHAR") for n in _TEXT] + [col(n, "TIMESTAMP WITH TIME ZONE") for n in _TIMES]
+    cols += [col(n, "BIGINT") for n in _INTS] + [col(n, layout.DECIMAL_TYPE) for n in _DECIMALS]
+    cols += [col("in_dataset", "BOOLEAN"), col("tags", "VARCHAR[]")] + [col(n, "JSON") for n in _JSON]
+    cols.append("to_json(p) AS raw")
+    return f"SELECT {', '.join(cols)} FROM {scan} AS p"
+
+
+#: DuckDB macros: ``filterql_plain(text)`` turns a float's shortest text (``1e-07``)
+#: into the plain normalized form Python's evaluator indexes (``0.0000001``, ``5``).
+_MACROS = """
+CREATE OR REPLACE MACRO filterql_trim0(s) AS CASE WHEN contains(s, '.') THEN rtrim(rtrim(s, '0'), '.') ELSE s END;
+CREATE OR REPLACE MACRO filterql_plain4(sign, digits, point) AS sign || filterql_trim0(
+  CASE WHEN point >= length(digits) THEN digits || repeat('0', point - length(digits))
+       WHEN point <= 0 THEN '0.' || repeat('0', -point) || digits
+       ELSE digits[1:point] || '.' || digits[point + 1:] END);
+CREATE OR REPLACE MACRO filterql_plain3(sign, m, ex) AS
+  filterql_plain4(sign, split_part(m, '.', 1) || split_part(m, '.', 2), length(split_part(m, '.', 1)) + ex);
+CREATE OR REPLACE MACRO filterql_plain2(sign, b) AS
+  filterql_plain3(sign, split_part(b, 'e', 1), COALESCE(TRY_CAST(NULLIF(split_part(b, 'e', 2), '') AS INTEGER), 0));
+CREATE OR REPLACE MACRO filterql_plain(t) AS
+  filterql_plain2(CASE WHEN starts_with(t, '-') THEN '-' ELSE '' END, lower(ltrim(t, '-')));
+CREATE OR REPLACE MACRO filterql_num_text(node) AS
+  CASE WHEN regexp_matches(CAST(node AS VARCHAR), '[.eE]')
+       THEN filterql_plain(CAST(CAST(node AS DOUBLE) AS VARCHAR)) ELSE CAST(node AS VARCHAR) END;
+CREATE OR REPLACE MACRO filterql_decimal(plain) AS
+  CASE WHEN length(split_part(ltrim(plain, '-'), '.', 2)) <= 18 AND length(split_part(ltrim(plain, '-'), '.', 1)) <= 20
+       THEN TRY_CAST(plain AS DECIMAL(38, 18)) END;
+"""
+
+
+def _vtype(t: str) -> str:
+    return (f"CASE {t} WHEN 'VARCHAR' THEN 'string' WHEN 'BIGINT' THEN 'number' WHEN 'UBIGINT' THEN 'number' "
+            f"WHEN 'DOUBLE' THEN 'number' WHEN 'BOOLEAN' THEN 'boolean' WHEN 'NULL' THEN 'null' "
+            f"WHEN 'OBJECT' THEN 'other' WHEN 'ARRAY' THEN 'other' ELSE 'null' END")
+
+
+def _vstr(node: str, t: str) -> str:
+    # Strings as themselves; numbers and booleans as their JSON text: integers as
+    # written, floats in plain normalized form (5.0 → "5"), as the evaluator's json_text.
+    return (f"CASE {t} WHEN 'VARCHAR' THEN {node} ->> '$' WHEN 'DOUBLE' THEN filterql_num_text({node}) "
+            f"WHEN 'BIGINT' THEN CAST({node} AS VARCHAR) WHEN 'UBIGINT' THEN CAST({node} AS VARCHAR) "
+            f"WHEN 'BOOLEAN' THEN CAST({node} AS VARCHAR) END")
+
+
+def _score(node: str) -> str:
+    """A feedback score: a number, a numeric string, or a boolean as 0/1 (NULL otherwise)."""
+    t = f"json_type({node})"
+    return (f"CASE {t} WHEN 'BOOLEAN' THEN CASE WHEN CAST({node} AS VARCHAR) = 'true' THEN 1 ELSE 0 END "
+            f"WHEN 'VARCHAR' THEN TRY_CAST(trim({node} ->> '$') AS {layout.DECIMAL_TYPE}) "
+            f"WHEN 'NULL' THEN NULL ELSE filterql_decimal({_vstr(node, t)}) END")
+
+
+_FAMILY_ROOTS = (("metadata", "extra -> 'metadata'"), ("input", "inputs"), ("output", "outputs"))
+
+
+def _entries_view() -> str:
+    roots = " UNION ALL ".join(
+        f"SELECT id, '{family}', CAST(NULL AS VARCHAR), {expr}, json_type({expr}) FROM {SOURCE} "
+        f"WHERE json_type({expr}) = 'OBJECT'"
+        for family, expr in _FAMILY_ROOTS
+    )
+    return f"""
+WITH RECURSIVE walk(run_id, family, key, node, t) AS (
+  {roots}
+  UNION ALL
+  SELECT w.run_id, w.family,
+         CASE WHEN w.t = 'OBJECT' THEN (CASE WHEN w.key IS NULL THEN je.key ELSE w.key || '.' || je.key END)
+              ELSE w.key END,
+         je.value, je.type
+  FROM walk AS w, json_each(w.node) AS je
+  WHERE w.t IN ('OBJECT', 'ARRAY')
+),
+leaves AS (
+  SELECT run_id, family, key, {_vtype('t')} AS vtype, {_vstr('node', 't')} AS vstr,
+         CAST(NULL AS {layout.DECIMAL_TYPE}) AS score
+  FROM walk WHERE t NOT IN ('OBJECT', 'ARRAY')
+),
+fb AS (
+  SELECT {SOURCE}.id AS run_id, f.value ->> 'key' AS key, f.value -> 'score' AS score, f.value -> 'value' AS node
+  FROM {SOURCE}, json_each({SOURCE}.feedback) AS f
+  WHERE json_type({SOURCE}.feedback) = 'ARRAY' AND json_type(f.value) = 'OBJECT'
+  UNION ALL
+  SELECT {SOURCE}.id AS run_id, s.key AS key, s.value -> 'avg' AS score, CAST(NULL AS JSON) AS node
+  FROM {SOURCE}, json_each({SOURCE}.feedback_stats) AS s
+  WHERE COALESCE(json_type({SOURCE}.feedback), 'NULL') = 'NULL' AND json_type({SOURCE}.feedback_stats) = 'OBJECT'
+),
+fb_typed AS (
+  SELECT run_id, key, {_vtype('json_type(node)')} AS vtype, {_vstr('node', 'json_type(node)')} AS vstr,
+         {_score('score')} AS score
+  FROM fb
+)
+SELECT run_id, family, key, vtype, vstr,
+       CASE WHEN vtype = 'number' THEN filterql_decimal(vstr) END AS vnum, score
+FROM leaves
+UNION ALL
+SELECT run_id, 'feedback' AS family, key, vtype, vstr,
+       CASE WHEN vtype = 'number' THEN filterql_decimal(vstr) END AS vnum, score
+FROM fb_typed
+"""
+
+
+def _runs_view() -> str:
+    us = lambda c: f"epoch_us({c})"  # noqa: E731
+    # The first non-null of three metadata keys; only a string value compares as text.
+    meta = lambda k: (f"CASE WHEN json_type(extra -> 'metadata' -> {_lit(k)}) <> 'NULL' "  # noqa: E731
+                      f"THEN extra -> 'metadata' -> {_lit(k)} END")
+    thread = f"COALESCE({meta('thread_id')}, {meta('session_id')}, {meta('conversation_id')})"
+    exprs = {c: c for c in layout.RUN_COLUMNS}
+    exprs.update({f"{t}_us": us(t) for t in _TIMES})
+    exprs["latency_us"] = f"{us('end_time')} - {us('start_time')}"
+    exprs["is_root"] = "parent_run_id IS NULL"
+    exprs["thread_id"] = f"CASE WHEN json_type({thread}) = 'VARCHAR' THEN {thread} ->> '$' END"
+    exprs[layout.THREAD_PRESENT] = f"{thread} IS NOT NULL"
+    select = ", ".join(f"{expr} AS {col}" for col, expr in exprs.items())
+    return f"SELECT {select} FROM {SOURCE}"
+
+
+def _create_layout(con: duckdb.DuckDBPyConnection, source_sql: str) -> None:
+    con.execute(_MACROS)
+    con.execute(f"CREATE OR REPLACE VIEW {SOURCE} AS {source_sql}")
+    con.execute(f"CREATE OR REPLACE VIEW {layout.RUNS} AS {_runs_view()}")
+    con.execute(f"CREATE OR REPLACE VIEW {layout.TAGS} AS "
+                f"SELECT id AS run_id, unnest(tags) AS tag FROM {SOURCE} WHERE tags IS NOT NULL")
+    con.execute(f"CREATE OR REPLACE VIEW {layout.ENTRIES} AS {_entries_view()}")
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _check_runs(con: duckdb.DuckDBPyConnection, where: str) -> int:
+    """Raise :class:`LoadError` naming the first record that is not a run; return the run count."""
+    missing = " OR ".join(f"{c} IS NULL" for c in REQUIRED)
+    try:
+        total, bad, first = con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE {missing}), min(n) FILTER (WHERE {missing}) "
+            f"FROM (SELECT *, row_number() OVER () AS n FROM {SOURCE})").fetchone()  # type: ignore[misc]
+    except Exception as e:  # duckdb.Error: malformed JSON, unreadable file
+        raise LoadError(f"{where}: not run data: {_first_line(e)}") from None
+    if bad:
+        row = con.execute(f"SELECT {', '.join(REQUIRED)} FROM (SELECT *, row_number() OVER () AS n FROM {SOURCE}) "
+                          f"WHERE n = {int(first)}").fetchone()
+        absent = [c for c, v in zip(REQUIRED, row or ()) if v is None]
+        raise LoadError(f"{where}: record {first} is not a run: missing or invalid {', '.join(absent)} "
+                        f"({bad} of {total} records)")
+    return int(total)
+
+
+def load_files(paths: Sequence[PathLike] | PathLike, con: duckdb.DuckDBPyConnection | None = None, *,
+               check: bool = True) -> duckdb.DuckDBPyConnection:
+    """Create the layout over JSONL (``.jsonl``, ``.json``, optionally ``.gz``) or Parquet files.
+
+    All files must be of one kind. Raises :class:`LoadError` for a missing file,
+    a file that is not run data, or (with ``check``) a record without ``id``,
+    ``trace_id``, ``name``, ``run_type`` or a valid ``start_time``.
+    """
+    items = [os.fspath(p) for p in ([paths] if isinstance(paths, (str, os.PathLike)) else paths)]
+    if not items:
+        raise LoadError("no input files")
+    for p in items:
+        if not Path(p).is_file():
+            raise LoadError(f"{p}: no such file")
+    con = con or connect()
+    kinds = {"parquet" if p.lower().endswith((".parquet", ".pq")) else "json" for p in items}
+    if len(kinds) > 1:
+        raise LoadError("mixing Parquet and JSONL inputs in one load is not supported")
+    if kinds == {"parquet"}:
+        source = _parquet_source(con, items)
+    else:
+        files = ", ".join(_lit(p) for p in items)
+        source = _json_source(f"read_json_objects([{files}], format = 'newline_delimited') AS t(j)")
+    _create_layout(con, source)
+    if check:
+        _check_runs(con, ", ".join(items))
+    return con
+
+
+def _to_dict(run: Any) -> Any:
+    if isinstance(run, dict):
+        return run
+    for method in ("model_dump", "dict"):
+        fn = getattr(run, method, None)
+        if callable(fn):
+            return fn()
+    raise TypeError(f"a run must be a dict or a langsmith Run, not {type(run).__name__}")
+
+
+def load_runs(runs: Iterable[Any], con: duckdb.DuckDBPyConnection | None = None, *,
+              check: bool = True) -> duckdb.DuckDBPyConnection:
+    """Create the layout over in-memory runs (dicts in LangSmith's run JSON, or ``Run`` objects)."""
+    import pyarrow as pa
+
+    con = con or connect(progress=False)
+    lines = [json.dumps(_to_dict(r), default=str, ensure_ascii=False) for r in runs]
+    con.register("filterql_json_rows", pa.table({"j": pa.array(lines, pa.string())}))
+    _create_layout(con, _json_source("(SELECT CAST(j AS JSON) AS j FROM filterql_json_rows)"))
+    if check:
+        _check_runs(con, "runs")
+    return con
+
+
+def materialize(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Replace the layout's views by tables (computed once, then queried many times)."""
+    for name in (layout.RUNS, layout.TAGS, layout.ENTRIES):
+        con.execute(f"CREATE OR REPLACE TABLE filterql_tmp_{name} AS SELECT * FROM {name}")
+    for name in (layout.RUNS, layout.TAGS, layout.ENTRIES):
+        con.execute(f"DROP VIEW {name}")
+        con.execute(f"ALTER TABLE filterql_tmp_{name} RENAME TO {name}")
+    return con

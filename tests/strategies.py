@@ -1,0 +1,314 @@
+"""Hypothesis strategies: random well-typed filters and random LangSmith runs.
+
+``typed_filters()`` draws *parsed-form* ASTs (``Compare(op, Field, String)``, not
+``Const``) that ``validate.check`` accepts in every context. ``runs()`` and
+``run_lists()`` draw runs in LangSmith's run JSON (SPEC §4). Literals and run
+values come from the same small pools so random filters match random runs often
+enough to exercise both outcomes. Import with ``from strategies import ...``
+(pytest puts ``tests/`` on ``sys.path``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from hypothesis import strategies as st
+
+from filterql import ast
+from filterql.catalog import FIELDS, FieldType, RUN_TYPES, STATUSES
+
+__all__ = [
+    "typed_filters", "comparisons", "family_scopes", "runs", "run_lists",
+    "UUIDS", "NAMES", "TAGS", "META_KEYS", "TIMESTAMPS",
+]
+
+# ------------------------------------------------------------------ pools
+
+UUIDS = tuple(str(uuid.UUID(int=0x1000 + i, version=4)) for i in range(8))
+NAMES = ("ChatOpenAI", "AgentExecutor", "RetrieveDocs", "extractor", "a%b_c", "Chat", "chat openai", "")
+TAGS = ("production", "dev", "experimental", "a_b", "100%", "Prod")
+ERRORS = ("Timeout", "rate limit exceeded", "timeout: 30s", "")
+THREADS = ("conv-1", "conv-2", "t-1")
+META_KEYS = ("environment", "phone", "user_id", "thread_id", "session_id", "conversation_id", "a", "a.b", "k")
+# Scalar JSON leaves: strings that look like numbers/bools, numbers of each kind, bools, null.
+LEAVES: tuple[Any, ...] = (
+    "production", "555", "5", "1.5", "true", "Prod", "conv-1", "a%b", "x_y", "", "image classification",
+    555, 5, 0, -1, 1.5, 5.0, 2.25, True, False, None,
+)
+FEEDBACK_KEYS = ("user_score", "Correctness", "helpfulness")
+SCORES: tuple[Any, ...] = (0, 1, 0.5, 0.0, 4, 5, True, None)
+TIMESTAMPS = (
+    "2024-05-01T10:00:00Z",
+    "2024-05-01T10:00:00.000000Z",
+    "2024-05-01T10:00:02.000000Z",
+    "2024-05-01T10:00:02.5Z",
+    "2024-05-01T12:00:00+02:00",  # = 10:00:00Z
+    "2024-05-01T09:59:59.999999-00:00",
+    "2024-05-01T10:00:05",  # no offset = UTC
+    "2024-05-02T00:00:00Z",
+    "2024-04-30T23:00:00-01:00",  # = 2024-05-01T00:00:00Z
+)
+FILTER_TIMESTAMPS = ("2024-05-01", "2024-05-01T10:00:00Z", "2024-05-01T12:00:00+02:00", "2024-05-01T10:00:02",
+                     "2024-05-01T10:00:02.5Z", "2024-05-02")
+DURATIONS = ("0s", "1s", "2s", "2.5s", "500ms", "2000ms", "1m", "1h", "1d")
+LIKE_PATTERNS = ("%", "_", "Chat%", "%Query", "%a%", "a\\%b\\_c", "a%b%", "%\\%", "___", "%o%n%", "", "%_", "prod%",
+                 "5", "1._", "%\\\\%", "c%n%-_")
+SEARCH_TEXTS = ("image", "classification image", "CHAT", "prod", "timeout 30s", "a%b", "5", "conv")
+
+# ------------------------------------------------------------- literals
+
+
+def _s(value: str) -> ast.String:
+    return ast.String(value)
+
+
+def _n(value: Any) -> ast.Number:
+    if isinstance(value, bool):
+        raise TypeError("bool is not a number literal")
+    return ast.Number(repr(value) if isinstance(value, float) else str(value))
+
+
+def _literal(value: Any) -> ast.Node:
+    if value is None:
+        return ast.Null()
+    if isinstance(value, bool):
+        return ast.Bool(value)
+    if isinstance(value, (int, float)):
+        return _n(value)
+    return _s(value)
+
+
+_NUMBER_TEXTS = ("0", "1", "5", "-1", "0.5", "1.5", "5.0", "555", "1e3", "2.25", "100", "5100", "0.0")
+numbers = st.sampled_from(_NUMBER_TEXTS).map(ast.Number)
+
+
+def _values_for(name: str, op: str) -> st.SearchStrategy[ast.Node]:
+    """Literals valid for field ``name`` under function ``op``."""
+    spec = FIELDS[name]
+    t = spec.type
+    if t is FieldType.UUID:
+        return st.sampled_from(UUIDS).map(_s)
+    if t in (FieldType.STRING, FieldType.FAMILY_KEY):
+        pool = {"name": NAMES, "error": ERRORS, "thread_id": THREADS}.get(name, META_KEYS + ("user_score", "Correctness", "input", "output", "documents.page_content", "messages.content"))
+        return st.sampled_from(pool).map(_s)
+    if t is FieldType.ENUM:
+        return st.sampled_from(spec.choices + ("",)).map(_s)
+    if t is FieldType.TIMESTAMP:
+        return st.sampled_from(FILTER_TIMESTAMPS).map(_s)
+    if t is FieldType.SECONDS:
+        return st.one_of(st.sampled_from(DURATIONS).map(_s), st.sampled_from(("0", "1", "2", "2.5", "5")).map(ast.Number))
+    if t is FieldType.INTEGER:
+        return numbers
+    if t is FieldType.DECIMAL:
+        return st.one_of(numbers, st.sampled_from(("0.5", "1.25", "0")).map(_s))
+    if t is FieldType.BOOLEAN:
+        return st.booleans().map(ast.Bool)
+    if t is FieldType.FAMILY_VALUE:
+        return st.sampled_from([v for v in LEAVES if v is not None]).map(_literal)
+    if t is FieldType.FAMILY_SCORE:
+        return st.one_of(st.sampled_from(("0", "1", "0.5", "4", "5", "0.0")).map(ast.Number), st.booleans().map(ast.Bool))
+    raise AssertionError(f"no literal pool for {name} ({t})")
+
+
+_COMPARABLE = [n for n, f in FIELDS.items() if f.operators & {"eq", "gt"}]
+
+
+@st.composite
+def comparisons(draw: st.DrawFn, fields: tuple[str, ...] | None = None) -> ast.Expr:
+    """One leaf condition: a comparison, in, like/notlike, has, exists or search."""
+    name = draw(st.sampled_from(fields or tuple(FIELDS)))
+    spec = FIELDS[name]
+    ops = sorted(spec.operators)
+    op = draw(st.sampled_from(ops))
+    field = ast.Field(name)
+    if op in ast.COMPARISON_OPS:
+        if op in ("eq", "neq") and (spec.nullable or spec.family) and draw(st.integers(0, 5)) == 0:
+            return ast.Compare(op, field, ast.Null())
+        return ast.Compare(op, field, draw(_values_for(name, op)))
+    if op == "in":
+        values = _values_for(name, op) if spec.type is not FieldType.STRING_LIST else st.sampled_from(TAGS).map(_s)
+        items = draw(st.lists(values, min_size=1, max_size=3))
+        return ast.In(field, ast.ListLit(items))
+    if op in ("like", "notlike"):
+        return ast.Like(field, _s(draw(st.sampled_from(LIKE_PATTERNS))), negated=op == "notlike")
+    if op == "has":
+        if name == "tags":
+            return ast.Has(field, _s(draw(st.sampled_from(TAGS))))
+        return ast.Has(field, _s(draw(_metadata_json)))
+    if op == "exists":
+        return ast.Exists(field, _s(draw(st.sampled_from(META_KEYS + ("input", "messages", "documents.page_content")))))
+    if op == "search":
+        return ast.Search(_s(draw(st.sampled_from(SEARCH_TEXTS))), field)
+    raise AssertionError(f"no strategy for {op}")
+
+
+def _json_text(value: Any) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+_metadata_json = st.one_of(
+    st.just("{}"),
+    st.dictionaries(st.sampled_from(META_KEYS[:6] + ("a",)), st.sampled_from(LEAVES), max_size=2).map(_json_text),
+    st.sampled_from(LEAVES).map(lambda v: _json_text({"a": {"b": v}})),
+)
+
+_FAMILY_FIELDS = {
+    "metadata": ("metadata_key", ("metadata_value",)),
+    "input": ("input_key", ("input_value",)),
+    "output": ("output_key", ("output_value",)),
+    "feedback": ("feedback_key", ("feedback_score", "feedback_value")),
+}
+
+
+@st.composite
+def family_scopes(draw: st.DrawFn) -> ast.Expr:
+    """An ``and`` holding key and value conditions of one family: the binding-scope cases."""
+    family = draw(st.sampled_from(sorted(_FAMILY_FIELDS)))
+    key, values = _FAMILY_FIELDS[family]
+    parts = draw(st.lists(comparisons((key,) + values), min_size=1, max_size=3))
+    if draw(st.booleans()):
+        parts.append(ast.Compare(draw(st.sampled_from(("eq", "neq"))), ast.Field(key),
+                                 _s(draw(st.sampled_from(META_KEYS + FEEDBACK_KEYS)))))
+    draw(st.randoms()).shuffle(parts)
+    return ast.And(parts)
+
+
+def _leaves() -> st.SearchStrategy[ast.Expr]:
+    return st.one_of(comparisons(), comparisons(_FAMILY_FIELDS["metadata"][1] + ("metadata_key",)), family_scopes())
+
+
+def typed_filters(max_leaves: int = 8) -> st.SearchStrategy[ast.Expr]:
+    """Well-typed parsed-form filters: and/or/not over leaves, with family scopes nested."""
+
+    def extend(children: st.SearchStrategy[ast.Expr]) -> st.SearchStrategy[ast.Expr]:
+        return st.one_of(
+            st.lists(children, min_size=1, max_size=3).map(ast.And),
+            st.lists(children, min_size=1, max_size=3).map(ast.Or),
+            children.map(ast.Not),
+            # a duplicate operand: and(x, x) / or(x, x)
+            children.map(lambda c: ast.And([c, c])),
+        )
+
+    return st.recursive(_leaves(), extend, max_leaves=max_leaves)
+
+
+# ------------------------------------------------------------------ runs
+
+_json_leaf = st.sampled_from(LEAVES)
+
+
+def _json_objects(max_depth: int = 2) -> st.SearchStrategy[dict[str, Any]]:
+    keys = st.sampled_from(("input", "output", "query", "messages", "content", "role", "documents", "page_content",
+                            "a", "b", "text"))
+    values = st.recursive(
+        _json_leaf,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=3),
+            st.dictionaries(keys, inner, max_size=3),
+        ),
+        max_leaves=6,
+    )
+    return st.dictionaries(keys, values, max_size=3)
+
+
+_metadata = st.one_of(
+    st.dictionaries(st.sampled_from(META_KEYS[:6] + ("k",)), _json_leaf, max_size=4),
+    st.fixed_dictionaries({"a": st.one_of(
+        st.dictionaries(st.just("b"), _json_leaf, max_size=1),
+        st.lists(st.dictionaries(st.just("b"), _json_leaf, max_size=1), max_size=2),
+        st.lists(_json_leaf, max_size=2),
+    )}),
+    st.just({}),
+)
+
+_feedback_list = st.lists(
+    st.fixed_dictionaries({"key": st.sampled_from(FEEDBACK_KEYS), "score": st.sampled_from(SCORES),
+                           "value": st.sampled_from(("good", "bad", None, 1, "5"))}),
+    max_size=3,
+)
+_feedback_stats = st.dictionaries(
+    st.sampled_from(FEEDBACK_KEYS),
+    st.fixed_dictionaries({"n": st.integers(1, 3), "avg": st.sampled_from((0, 1, 0.5, 4.5, 5, None))}),
+    max_size=2,
+)
+
+_MISSING = object()
+
+
+def _optional(values: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """A value, JSON null, or the key left out (``_MISSING``)."""
+    return st.one_of(values, st.just(None), st.just(_MISSING))
+
+
+@st.composite
+def runs(draw: st.DrawFn, run_id: str | None = None, trace_id: str | None = None,
+         parent_run_id: str | None | object = _MISSING) -> dict[str, Any]:
+    """One run in LangSmith run JSON. Required fields are always present; others may be null or absent."""
+    rid = run_id or draw(st.sampled_from(UUIDS))
+    run: dict[str, Any] = {
+        "id": rid,
+        "trace_id": trace_id or rid,
+        "name": draw(st.sampled_from(NAMES)),
+        "run_type": draw(st.sampled_from(RUN_TYPES)),
+        "start_time": draw(st.sampled_from(TIMESTAMPS)),
+    }
+    run["parent_run_id"] = None if parent_run_id is _MISSING else parent_run_id
+    optional = {
+        "end_time": _optional(st.sampled_from(TIMESTAMPS)),
+        "first_token_time": _optional(st.sampled_from(TIMESTAMPS)),
+        "status": _optional(st.sampled_from(STATUSES)),
+        "error": _optional(st.sampled_from(ERRORS)),
+        "tags": _optional(st.lists(st.sampled_from(TAGS), max_size=3)),
+        "extra": _optional(st.one_of(st.fixed_dictionaries({"metadata": _optional(_metadata)}),
+                                     st.just({}))),
+        "inputs": _optional(_json_objects()),
+        "outputs": _optional(_json_objects()),
+        "total_tokens": _optional(st.sampled_from((0, 5, 300, 5100, 6200))),
+        "prompt_tokens": _optional(st.sampled_from((0, 1, 100))),
+        "completion_tokens": _optional(st.sampled_from((0, 5, 555))),
+        "total_cost": _optional(st.sampled_from(("0.5", "1.25", "0.000", 0.5, 1, "0"))),
+        "prompt_cost": _optional(st.sampled_from(("0.5", 0.25))),
+        "completion_cost": _optional(st.sampled_from(("1.25", 1.5))),
+        "execution_order": _optional(st.sampled_from((1, 2, 5))),
+        "in_dataset": _optional(st.booleans()),
+        "reference_example_id": _optional(st.sampled_from(UUIDS)),
+        "session_id": _optional(st.sampled_from(UUIDS[:2])),
+    }
+    for key, strategy in optional.items():
+        value = draw(strategy)
+        if value is not _MISSING:
+            run[key] = value
+    extra = run.get("extra")
+    if isinstance(extra, dict) and extra.get("metadata", None) is _MISSING:
+        del extra["metadata"]
+    which = draw(st.sampled_from(("stats", "list", "both", "none")))
+    if which in ("stats", "both"):
+        run["feedback_stats"] = draw(st.one_of(_feedback_stats, st.just(None)))
+    if which in ("list", "both"):
+        run["feedback"] = draw(_feedback_list)
+    return run
+
+
+@st.composite
+def run_lists(draw: st.DrawFn, max_size: int = 8) -> list[dict[str, Any]]:
+    """Runs with distinct ids grouped into a few traces (roots, children, orphans whose root is absent)."""
+    n = draw(st.integers(0, min(max_size, len(UUIDS))))
+    ids = draw(st.permutations(UUIDS))[:n]
+    out: list[dict[str, Any]] = []
+    roots: list[str] = []
+    for i, rid in enumerate(ids):
+        kind = draw(st.sampled_from(("root", "child", "child", "orphan"))) if roots else "root"
+        if kind == "root":
+            roots.append(rid)
+            out.append(draw(runs(rid, rid, None)))
+        elif kind == "child":
+            root = draw(st.sampled_from(roots))
+            siblings = [r["id"] for r in out if r["trace_id"] == root]
+            out.append(draw(runs(rid, root, draw(st.sampled_from(siblings)))))
+        else:  # a trace whose root is not in the list
+            missing = str(uuid.UUID(int=0x9000 + i, version=4))
+            out.append(draw(runs(rid, missing, missing)))
+    return out

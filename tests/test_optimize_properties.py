@@ -1,0 +1,129 @@
+"""The optimizer never changes which runs match (hypothesis), and the conformance suite agrees.
+
+For random typed filters (family scopes, nesting, nulls, ranges, duplicates)
+and random runs (missing fields, nulls, repeated metadata values, several
+feedback entries) the compiled original and the compiled optimized filter
+agree on every run; the result is a fixed point, never larger, and renders
+to text that checks back to the same tree.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from conformance import case_id, expect_cases, load_runs
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import comparisons, family_scopes, runs, typed_filters
+
+from filterql import AlwaysFalse, AlwaysTrue, canonical, check, equivalent, optimize, render, select
+from filterql.evaluate import compile_checked
+from filterql.optimize import Verdict, size
+
+# Few fields, so conditions meet on one field often: ranges, lists, complements.
+_CROWDED = ("latency", "total_tokens", "name", "error", "start_time", "run_type", "is_root", "tags",
+            "metadata_key", "metadata_value")
+
+
+def crowded_filters(max_leaves: int = 10) -> st.SearchStrategy:
+    leaves = st.one_of(comparisons(_CROWDED), *(comparisons((f,)) for f in _CROWDED[:6]), family_scopes())
+    return st.recursive(leaves, lambda c: st.one_of(
+        st.lists(c, min_size=1, max_size=4).map(_and),
+        st.lists(c, min_size=1, max_size=4).map(_or),
+        c.map(_not),
+        c.map(lambda x: _and([x, x])),
+    ), max_leaves=max_leaves)
+
+
+def _and(args):
+    from filterql import ast
+    return ast.And(args)
+
+
+def _or(args):
+    from filterql import ast
+    return ast.Or(args)
+
+
+def _not(arg):
+    from filterql import ast
+    return ast.Not(arg)
+
+
+def _predicate(result):
+    if result is AlwaysTrue:
+        return lambda run: True
+    if result is AlwaysFalse:
+        return lambda run: False
+    return compile_checked(result)
+
+
+_SETTINGS = settings(max_examples=int(os.environ.get("FILTERQL_OPT_EXAMPLES", 150)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _check_agrees(raw, sample):
+    typed = check(raw)
+    result = optimize(typed)
+    original, optimized = compile_checked(typed), _predicate(result)
+    for run in sample:
+        assert optimized(run) == original(run), (render(typed), str(result), run)
+    return typed, result
+
+
+@_SETTINGS
+@given(typed_filters(), st.lists(runs(), min_size=1, max_size=6))
+def test_optimized_filter_matches_the_same_runs(raw, sample):
+    _check_agrees(raw, sample)
+
+
+@_SETTINGS
+@given(crowded_filters(), st.lists(runs(), min_size=1, max_size=6))
+def test_optimized_crowded_filter_matches_the_same_runs(raw, sample):
+    _check_agrees(raw, sample)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.one_of(typed_filters(), crowded_filters()))
+def test_optimize_is_idempotent_smaller_and_round_trips(raw):
+    typed = check(raw)
+    result = optimize(typed)
+    assert size(result) <= size(typed)
+    if isinstance(result, Verdict):
+        return
+    assert optimize(result) == result
+    assert check(render(result)) == result
+    assert check(render(result, pretty=True)) == result
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(typed_filters(), crowded_filters()))
+def test_canonical_is_a_fixed_point_and_equivalent_is_reflexive(raw):
+    typed = check(raw)
+    form = canonical(typed)
+    assert canonical(form if not isinstance(form, Verdict) else typed) == form
+    assert equivalent(typed, optimize(typed) if not isinstance(optimize(typed), Verdict) else typed)
+
+
+_FILTER_ARGS = ("filter", "trace_filter", "tree_filter")
+CASES = [c for c in expect_cases() if any(k in c["args"] for k in _FILTER_ARGS)]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
+def test_conformance_suite_with_every_filter_optimized(case):
+    args = dict(case["args"])
+    expect = set(case["expect"])
+    for name in _FILTER_ARGS:
+        if name not in args:
+            continue
+        result = optimize(args[name], context=name)
+        if result is AlwaysTrue:
+            del args[name]
+        elif result is AlwaysFalse:
+            del args[name]
+            if "run_ids" not in args:
+                expect = set()  # no run can match; the case's expectation must agree
+                assert case["expect"] == [], case["id"]
+        else:
+            args[name] = render(result)
+    assert {r["id"] for r in select(load_runs(), **args)} == expect
