@@ -12,21 +12,18 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
-import re
 import uuid
 from decimal import Decimal
 from typing import Any, Iterable, Union
 
 from . import ast
-from .parser import make_call
+from .parser import is_name, is_number, make_call
 from .scope import scope_families
 
 __all__ = [
     "FieldRef", "field", "lit", "and_", "or_", "not_", "has", "exists", "in_", "like", "notlike", "search",
 ]
 
-_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_NUMBER_RE = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?\Z")
 
 FieldLike = Union["FieldRef", ast.Field, str]
 
@@ -42,7 +39,7 @@ class FieldRef:
     __hash__ = None  # type: ignore[assignment]  # == builds an expression, so no hashing
 
     def __init__(self, name: str) -> None:
-        if not isinstance(name, str) or not _NAME_RE.match(name) or name in ("true", "false", "null"):
+        if not isinstance(name, str) or not is_name(name) or name in ("true", "false", "null"):
             raise ValueError(
                 f"not a field name: {name!r}; names are letters, digits and _ "
                 "(for a metadata key use field('metadata_key') == 'k')"
@@ -174,7 +171,7 @@ def lit(value: Any) -> ast.Node:
 
 
 def _number(text: str, value: object) -> ast.Number:
-    if not _NUMBER_RE.match(text):  # defensive: write the value positionally
+    if not is_number(text):  # defensive: write the value positionally
         text = format(Decimal(text), "f")
     return ast.Number(text)
 

@@ -38,8 +38,9 @@ SELECT_NAMES = frozenset("""
     trace_first_received_at ttl_seconds trace_upgrade thread_id
 """.split())
 
-#: Other ``list_runs`` keyword arguments (seeds/002) and the type each takes.
+#: ``list_runs`` arguments that take one UUID.
 _ID_ARGUMENTS = ("trace_id", "parent_run_id", "reference_example_id")
+#: Every keyword argument of ``list_runs`` (seeds/002), plus ``end_time`` and ``id``, which it passes on.
 _KNOWN = frozenset(FILTER_ARGUMENTS + _ID_ARGUMENTS + (
     "run_type", "is_root", "error", "start_time", "end_time", "run_ids", "id", "select", "limit",
     "project_id", "project_name", "query",

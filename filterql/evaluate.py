@@ -455,6 +455,12 @@ def _direct_key(g: _Gen, family: str, key: str, rest: list[ast.Expr]) -> str:
     obj = _FAMILY_OBJECT[family]
     if not rest:
         return f"_has_key({obj}, {key!r})"
+    keys = [n for n in rest if FIELDS[n.field.name].type is FieldType.FAMILY_KEY]  # type: ignore[attr-defined]
+    if not all(_constant_key_test(g, n, key) for n in keys):
+        return "False"  # another key condition the bound key fails: no entry can hold both
+    rest = [n for n in rest if not any(n is k for k in keys)]
+    if not rest:
+        return f"_has_key({obj}, {key!r})"
     e, v = g.fresh("e"), g.fresh("v")
     k = repr(key)
     one = _wrap([_entry_test(g, n, k, e, "None") for n in rest], "and")
@@ -462,6 +468,12 @@ def _direct_key(g: _Gen, family: str, key: str, rest: list[ast.Expr]) -> str:
     o = g.fresh("o")
     return (f"((({e} := ({o} := {obj}).get({k}, _MISSING)).__class__ in _LEAF and {one})"
             f" or ({e}.__class__ is list and any({many} for {v} in _kv({o}, {k}))))")
+
+
+def _constant_key_test(g: _Gen, node: ast.Expr, key: str) -> bool:
+    """A key condition evaluated now on a key known at compile time."""
+    test = eval(builtins.compile(f"lambda _k: {_key_test(g, node, '_k')}", "<filterql>", "eval"), g.ns)  # noqa: S307
+    return bool(test(key))
 
 
 def _family_standalone(g: _Gen, node: ast.Expr) -> str:

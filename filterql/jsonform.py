@@ -13,18 +13,15 @@ written as its source literal.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Callable
 
 from . import ast
 from .errors import FilterJSONError
-from .parser import MAX_DEPTH, make_call
+from .parser import MAX_DEPTH, is_name, is_number, make_call
 from .render import call_parts
 
 __all__ = ["to_json", "from_json"]
 
-_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_NUMBER_RE = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?\Z")
 _RESERVED = ("true", "false", "null")
 
 # ------------------------------------------------------------------ to_json
@@ -107,7 +104,7 @@ def _node(obj: Any, path: str, depth: int, in_list: bool) -> ast.Node:
 
 def _call(obj: dict[str, Any], path: str, depth: int) -> ast.Node:
     name = obj["call"]
-    if not isinstance(name, str) or not _NAME_RE.match(name):
+    if not isinstance(name, str) or not is_name(name):
         _fail(path + "/call", f"a function name is letters, digits and _, found {name!r}")
     if depth >= MAX_DEPTH:
         _fail(path, f"nesting deeper than {MAX_DEPTH} levels")
@@ -120,7 +117,7 @@ def _call(obj: dict[str, Any], path: str, depth: int) -> ast.Node:
 
 def _field(obj: dict[str, Any], path: str, depth: int) -> ast.Node:
     name = obj["field"]
-    if not isinstance(name, str) or not _NAME_RE.match(name) or name in _RESERVED:
+    if not isinstance(name, str) or not is_name(name) or name in _RESERVED:
         _fail(path + "/field", f"a field name is letters, digits and _ (not true/false/null), found {name!r}")
     return ast.Field(name)
 
@@ -136,7 +133,7 @@ def _number(obj: dict[str, Any], path: str, depth: int) -> ast.Node:
     text = obj["number"]
     if isinstance(text, int) and not isinstance(text, bool):
         text = str(text)  # an integer is exact; a float is refused, its text is ambiguous
-    if not isinstance(text, str) or not _NUMBER_RE.match(text):
+    if not isinstance(text, str) or not is_number(text):
         _fail(path + "/number", f'expected the number as text, e.g. "0.0" or "-1.5e3", found {text!r}')
     return ast.Number(text)
 

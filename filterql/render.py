@@ -23,10 +23,15 @@ _INDENT = "  "
 
 
 def render(node: ast.Node, pretty: bool = False) -> str:
-    """The canonical text of ``node`` (a filter or any part of one)."""
-    if pretty:
-        return _pretty(node, "")
-    return _flat(node)
+    """The canonical text of ``node`` (a filter or any part of one).
+
+    Raises ``TypeError`` for an object that is not a node, ``ValueError`` for a
+    hand-built tree nested beyond Python's recursion limit (a parsed one never is).
+    """
+    try:
+        return _pretty(node, "") if pretty else _flat(node)
+    except RecursionError:
+        raise ValueError("render: the tree is nested too deeply to render") from None
 
 
 # ------------------------------------------------------------------ strings

@@ -1,4 +1,4 @@
-"""The filter strings quoted in ``/work/shared/seeds`` and ``conformance/cases.jsonl``.
+"""The filter strings quoted in the seed pages (``../shared/seeds``) and the conformance cases.
 
 The seeds are documentation pages saved as text: filters appear in Python
 (``filter='...'``, ``f'...'``), JavaScript (backtick templates), Java
@@ -10,15 +10,17 @@ double-quoted host), and cuts the call at its balancing parenthesis.
 
 from __future__ import annotations
 
-import json
+import functools
+import os
 import re
 from pathlib import Path
 
+from conformance import load_cases
+
 from filterql import ast
 
-SHARED = Path("/work/shared")
-SEEDS = SHARED / "seeds"
-CASES = SHARED / "conformance" / "cases.jsonl"
+#: The seed pages: ``../shared/seeds`` next to the repository, or ``$FILTERQL_SEEDS``.
+SEEDS = Path(os.environ.get("FILTERQL_SEEDS") or Path(__file__).resolve().parents[2] / "shared" / "seeds")
 
 # UTF-8 curly quotes read as cp1253, then the curly quotes themselves.
 _QUOTE_FIXES = {"β€œ": '"', "β€\ufffd": '"', "“": '"', "”": '"', "‘": "'", "’": "'"}
@@ -91,22 +93,25 @@ def filters_in(text: str) -> list[str]:
 
 def seed_filters() -> list[str]:
     """Distinct filters quoted in the seed pages, in first-seen order."""
+    return list(_seed_filters())
+
+
+@functools.lru_cache(maxsize=None)
+def _seed_filters() -> tuple[str, ...]:
+    paths = sorted(SEEDS.glob("*.txt"))
+    if not paths:
+        raise FileNotFoundError(f"no seed pages in {SEEDS} (set FILTERQL_SEEDS to their directory)")
     out: dict[str, None] = {}
-    for path in sorted(SEEDS.glob("*.txt")):
+    for path in paths:
         for f in filters_in(path.read_text("utf-8")):
             out.setdefault(f, None)
-    return list(out)
-
-
-def cases() -> list[dict]:
-    """The conformance cases, one dict per line of cases.jsonl."""
-    return [json.loads(line) for line in CASES.read_text("utf-8").splitlines() if line.strip()]
+    return tuple(out)
 
 
 def case_filters() -> list[tuple[str, str, str, str | None]]:
     """``(case id, argument, filter, expect_error)`` for every filter argument of every case."""
     out = []
-    for case in cases():
+    for case in load_cases():
         for arg in ("filter", "trace_filter", "tree_filter"):
             if arg in case.get("args", {}):
                 out.append((case["id"], arg, case["args"][arg], case.get("expect_error")))

@@ -20,7 +20,7 @@ from filterql.catalog import FIELDS, FieldType, RUN_TYPES, STATUSES
 
 __all__ = [
     "typed_filters", "comparisons", "family_scopes", "runs", "run_lists",
-    "UUIDS", "NAMES", "TAGS", "META_KEYS", "TIMESTAMPS",
+    "UUIDS", "NAMES", "TAGS", "META_KEYS", "FAMILY_KEYS", "TIMESTAMPS",
 ]
 
 # ------------------------------------------------------------------ pools
@@ -36,7 +36,16 @@ LEAVES: tuple[Any, ...] = (
     "production", "555", "5", "1.5", "true", "Prod", "conv-1", "a%b", "x_y", "", "image classification",
     555, 5, 0, -1, 1.5, 5.0, 2.25, True, False, None,
 )
+#: The common leaves: most run values and family literals come from here, so pairs coincide.
+VALUES: tuple[Any, ...] = ("production", "555", 555, "5", 5, 1.5, "true", True, None, "conv-1")
 FEEDBACK_KEYS = ("user_score", "Correctness", "helpfulness")
+#: Key literals per family: the keys runs below actually have, and a few they never have.
+FAMILY_KEYS = {
+    "metadata": META_KEYS[:6] + ("k", "a", "a.b", "nope"),
+    "input": ("input", "query", "messages", "messages.content", "documents.page_content", "a", "a.b", "b"),
+    "output": ("output", "messages.content", "documents", "documents.page_content", "b", "a.b", "content"),
+    "feedback": FEEDBACK_KEYS + ("nope",),
+}
 SCORES: tuple[Any, ...] = (0, 1, 0.5, 0.0, 4, 5, True, None)
 TIMESTAMPS = (
     "2024-05-01T10:00:00Z",
@@ -89,9 +98,10 @@ def _values_for(name: str, op: str) -> st.SearchStrategy[ast.Node]:
     t = spec.type
     if t is FieldType.UUID:
         return st.sampled_from(UUIDS).map(_s)
-    if t in (FieldType.STRING, FieldType.FAMILY_KEY):
-        pool = {"name": NAMES, "error": ERRORS, "thread_id": THREADS}.get(name, META_KEYS + ("user_score", "Correctness", "input", "output", "documents.page_content", "messages.content"))
-        return st.sampled_from(pool).map(_s)
+    if t is FieldType.FAMILY_KEY:
+        return st.sampled_from(FAMILY_KEYS[spec.family]).map(_s)
+    if t is FieldType.STRING:
+        return st.sampled_from({"name": NAMES, "error": ERRORS, "thread_id": THREADS}[name]).map(_s)
     if t is FieldType.ENUM:
         return st.sampled_from(spec.choices + ("",)).map(_s)
     if t is FieldType.TIMESTAMP:
@@ -105,7 +115,8 @@ def _values_for(name: str, op: str) -> st.SearchStrategy[ast.Node]:
     if t is FieldType.BOOLEAN:
         return st.booleans().map(ast.Bool)
     if t is FieldType.FAMILY_VALUE:
-        return st.sampled_from([v for v in LEAVES if v is not None]).map(_literal)
+        return st.one_of(st.sampled_from([v for v in VALUES if v is not None]),
+                         st.sampled_from([v for v in LEAVES if v is not None])).map(_literal)
     if t is FieldType.FAMILY_SCORE:
         return st.one_of(st.sampled_from(("0", "1", "0.5", "4", "5", "0.0")).map(ast.Number), st.booleans().map(ast.Bool))
     raise AssertionError(f"no literal pool for {name} ({t})")
@@ -166,14 +177,15 @@ _FAMILY_FIELDS = {
 @st.composite
 def family_scopes(draw: st.DrawFn) -> ast.Expr:
     """An ``and`` holding key and value conditions of one family: the binding-scope cases."""
-    family = draw(st.sampled_from(sorted(_FAMILY_FIELDS)))
+    family = draw(st.sampled_from(("metadata", "metadata", "input", "output", "feedback")))
     key, values = _FAMILY_FIELDS[family]
-    parts = draw(st.lists(comparisons((key,) + values), min_size=1, max_size=3))
-    if draw(st.booleans()):
-        parts.append(ast.Compare(draw(st.sampled_from(("eq", "neq"))), ast.Field(key),
-                                 _s(draw(st.sampled_from(META_KEYS + FEEDBACK_KEYS)))))
-    draw(st.randoms()).shuffle(parts)
-    return ast.And(parts)
+    # Usually a key = value pair (the binding case), plus random conditions of the family.
+    parts = []
+    if draw(st.integers(0, 3)):
+        parts.append(ast.Compare("eq", ast.Field(key), _s(draw(st.sampled_from(FAMILY_KEYS[family])))))
+        parts.append(draw(comparisons(values)))
+    parts += draw(st.lists(comparisons((key,) + values), min_size=0 if parts else 1, max_size=2))
+    return ast.And(draw(st.permutations(parts)))
 
 
 def _leaves() -> st.SearchStrategy[ast.Expr]:
@@ -197,12 +209,11 @@ def typed_filters(max_leaves: int = 8) -> st.SearchStrategy[ast.Expr]:
 
 # ------------------------------------------------------------------ runs
 
-_json_leaf = st.sampled_from(LEAVES)
+_json_leaf = st.one_of(st.sampled_from(VALUES), st.sampled_from(LEAVES))
 
 
 def _json_objects(max_depth: int = 2) -> st.SearchStrategy[dict[str, Any]]:
-    keys = st.sampled_from(("input", "output", "query", "messages", "content", "role", "documents", "page_content",
-                            "a", "b", "text"))
+    keys = st.sampled_from(("input", "output", "query", "messages", "content", "documents", "page_content", "a", "b"))
     values = st.recursive(
         _json_leaf,
         lambda inner: st.one_of(
@@ -214,8 +225,10 @@ def _json_objects(max_depth: int = 2) -> st.SearchStrategy[dict[str, Any]]:
     return st.dictionaries(keys, values, max_size=3)
 
 
+_flat_metadata = st.dictionaries(st.sampled_from(META_KEYS[:6] + ("k",)), _json_leaf, min_size=1, max_size=5)
 _metadata = st.one_of(
-    st.dictionaries(st.sampled_from(META_KEYS[:6] + ("k",)), _json_leaf, max_size=4),
+    _flat_metadata,
+    _flat_metadata,
     st.fixed_dictionaries({"a": st.one_of(
         st.dictionaries(st.just("b"), _json_leaf, max_size=1),
         st.lists(st.dictionaries(st.just("b"), _json_leaf, max_size=1), max_size=2),
@@ -238,9 +251,14 @@ _feedback_stats = st.dictionaries(
 _MISSING = object()
 
 
+def _mostly(common: st.SearchStrategy[Any], rare: st.SearchStrategy[Any], percent: int = 80) -> st.SearchStrategy[Any]:
+    """``common`` about ``percent`` % of the time, else ``rare``."""
+    return st.integers(0, 99).flatmap(lambda i: common if i < percent else rare)
+
+
 def _optional(values: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    """A value, JSON null, or the key left out (``_MISSING``)."""
-    return st.one_of(values, st.just(None), st.just(_MISSING))
+    """Mostly a value; sometimes JSON null or the key left out (``_MISSING``)."""
+    return st.one_of(values, values, values, st.just(None), st.just(_MISSING))
 
 
 @st.composite
@@ -262,10 +280,10 @@ def runs(draw: st.DrawFn, run_id: str | None = None, trace_id: str | None = None
         "status": _optional(st.sampled_from(STATUSES)),
         "error": _optional(st.sampled_from(ERRORS)),
         "tags": _optional(st.lists(st.sampled_from(TAGS), max_size=3)),
-        "extra": _optional(st.one_of(st.fixed_dictionaries({"metadata": _optional(_metadata)}),
-                                     st.just({}))),
-        "inputs": _optional(_json_objects()),
-        "outputs": _optional(_json_objects()),
+        "extra": _mostly(st.fixed_dictionaries({"metadata": _metadata}),
+                         _optional(st.one_of(st.fixed_dictionaries({"metadata": _optional(_metadata)}), st.just({})))),
+        "inputs": _mostly(_json_objects(), _optional(_json_objects())),
+        "outputs": _mostly(_json_objects(), _optional(_json_objects())),
         "total_tokens": _optional(st.sampled_from((0, 5, 300, 5100, 6200))),
         "prompt_tokens": _optional(st.sampled_from((0, 1, 100))),
         "completion_tokens": _optional(st.sampled_from((0, 5, 555))),

@@ -9,6 +9,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from conformance import load_cases
 
 from filterql import check_query, cli
 from filterql.ratelimit import TABLE, tier
@@ -153,6 +154,14 @@ def test_search_anywhere_sets_the_search_tier() -> None:
 def test_unknown_argument() -> None:
     [d] = check_query(projct_name="x").diagnostics
     assert (d.argument, d.code) == ("projct_name", "unknown-argument") and "project_name" in d.hint
+
+
+@pytest.mark.parametrize("case", load_cases(), ids=[c["id"] for c in load_cases()])
+def test_conformance_case_arguments(case: dict) -> None:
+    r = check_query(**case["args"])
+    assert r.valid == ("expect_error" not in case), r.format()
+    if case["id"] == "m05":  # run_ids with run_type
+        assert [d.code for d in r.diagnostics] == ["run-ids-override"]
 
 
 # ------------------------------------------------------------------ CLI

@@ -223,7 +223,7 @@ def _mutations(draw: st.DrawFn) -> str:
     return text
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_mutations())
 def test_mutated_filters_raise_only_syntax_errors(text: str) -> None:
     _parse_or_syntax_error(text)
@@ -238,7 +238,7 @@ def test_syntax_error_is_a_filter_error() -> None:
     assert issubclass(FilterSyntaxError, FilterError)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_mutations())
 def test_table_driver_agrees_with_lark(text: str) -> None:
     """The fast driver and Lark's own parser read the same tables: same verdict on every text."""
