@@ -10,14 +10,15 @@ directory. Import with ``from conformance import ...``.
 from __future__ import annotations
 
 import json
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from shared_data import shared_dir
+
 __all__ = ["DIRECTORY", "RUNS_FILE", "load_runs", "load_cases", "expect_cases", "error_cases", "case_id", "cli_args"]
 
-DIRECTORY = Path(os.environ.get("FILTERQL_CONFORMANCE") or Path(__file__).resolve().parents[2] / "shared" / "conformance")
+DIRECTORY = shared_dir("conformance", "FILTERQL_CONFORMANCE")
 RUNS_FILE = DIRECTORY / "runs.jsonl"
 CASES_FILE = DIRECTORY / "cases.jsonl"
 

@@ -11,16 +11,16 @@ double-quoted host), and cuts the call at its balancing parenthesis.
 from __future__ import annotations
 
 import functools
-import os
 import re
 from pathlib import Path
 
 from conformance import load_cases
+from shared_data import shared_dir
 
 from filterql import ast
 
 #: The seed pages: ``../shared/seeds`` next to the repository, or ``$FILTERQL_SEEDS``.
-SEEDS = Path(os.environ.get("FILTERQL_SEEDS") or Path(__file__).resolve().parents[2] / "shared" / "seeds")
+SEEDS = shared_dir("seeds", "FILTERQL_SEEDS")
 
 # UTF-8 curly quotes read as cp1253, then the curly quotes themselves.
 _QUOTE_FIXES = {"β€œ": '"', "β€\ufffd": '"', "“": '"', "”": '"', "‘": "'", "’": "'"}

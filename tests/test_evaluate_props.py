@@ -14,14 +14,14 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import run_lists, runs, typed_filters
+from strategies import family_scopes, run_lists, runs, typed_filters
 
 from filterql import ast, select
 from filterql.catalog import FIELDS
 from filterql.evaluate import compile_checked
 from filterql.validate import check
 
-_SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # ------------------------------------------------------------ reference
 
@@ -274,7 +274,17 @@ def test_compiled_agrees_with_reference(filter, some_runs):
         assert got == ref(typed, run), (str(filter), run, pred.source)
 
 
-@settings(max_examples=60, deadline=None)
+@_SETTINGS
+@given(family_scopes(), st.lists(runs(), min_size=1, max_size=6))
+def test_binding_scopes_agree_with_reference(scope, some_runs):
+    """The key/value binding scopes alone: the part a naive evaluator gets wrong."""
+    typed = check(scope)
+    pred = compile_checked(typed)
+    for run in some_runs:
+        assert pred(run) == ref(typed, run), (str(scope), run, pred.source)
+
+
+@settings(max_examples=40, deadline=None)
 @given(typed_filters(max_leaves=4), typed_filters(max_leaves=4), run_lists())
 def test_select_trace_and_tree_filters_agree_with_reference(trace_filter, tree_filter, some_runs):
     by_id = {r["id"]: r for r in some_runs}

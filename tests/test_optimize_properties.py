@@ -36,6 +36,38 @@ def crowded_filters(max_leaves: int = 10) -> st.SearchStrategy:
     ), max_leaves=max_leaves)
 
 
+@st.composite
+def _metadata_leaf(draw: st.DrawFn):
+    from filterql import ast
+    if draw(st.booleans()):
+        key = ast.String(draw(st.sampled_from(("a", "b"))))
+        if draw(st.integers(0, 4)) == 0:
+            return ast.In(ast.Field("metadata_key"), ast.ListLit([key, ast.String("c")]))
+        return ast.Compare(draw(st.sampled_from(("eq", "eq", "neq"))), ast.Field("metadata_key"), key)
+    op = draw(st.sampled_from(("eq", "eq", "neq", "gt", "lte")))
+    return ast.Compare(op, ast.Field("metadata_value"), ast.Number(draw(st.sampled_from(("1", "2")))))
+
+
+def scoped_filters(max_leaves: int = 8) -> st.SearchStrategy:
+    """Metadata key/value conditions over two keys and two values, nested: binding scopes meet often."""
+    leaves = st.one_of(_metadata_leaf(), comparisons(("name",)))
+    # An and of scopes: leaves, nested ands, and wrappers that mean their operand (or(x), not(not(x))).
+    item = st.one_of(leaves, st.lists(leaves, min_size=1, max_size=3).map(_and),
+                     leaves.map(lambda x: _or([x])), leaves.map(lambda x: _not(_not(x))))
+    scopes = st.lists(item, min_size=2, max_size=4).map(_and)
+    return st.one_of(scopes, scopes.map(_not), st.lists(scopes, min_size=2, max_size=3).map(_or),
+                     st.recursive(leaves, lambda c: st.one_of(
+                         st.lists(c, min_size=1, max_size=3).map(_and),
+                         st.lists(c, min_size=1, max_size=3).map(_or),
+                         c.map(_not),
+                     ), max_leaves=max_leaves))
+
+
+#: Runs whose metadata uses the keys and values of scoped_filters.
+scoped_runs = st.builds(lambda run, meta: {**run, "extra": {"metadata": meta}}, runs(),
+                        st.dictionaries(st.sampled_from(("a", "b", "c")), st.sampled_from((1, 2, "1")), max_size=3))
+
+
 def _and(args):
     from filterql import ast
     return ast.And(args)
@@ -83,8 +115,14 @@ def test_optimized_crowded_filter_matches_the_same_runs(raw, sample):
     _check_agrees(raw, sample)
 
 
+@_SETTINGS
+@given(scoped_filters(), st.lists(scoped_runs, min_size=1, max_size=6))
+def test_optimized_scoped_filter_matches_the_same_runs(raw, sample):
+    _check_agrees(raw, sample)
+
+
 @settings(max_examples=100, deadline=None)
-@given(st.one_of(typed_filters(), crowded_filters()))
+@given(st.one_of(typed_filters(), crowded_filters(), scoped_filters()))
 def test_optimize_is_idempotent_smaller_and_round_trips(raw):
     typed = check(raw)
     result = optimize(typed)
@@ -97,7 +135,7 @@ def test_optimize_is_idempotent_smaller_and_round_trips(raw):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.one_of(typed_filters(), crowded_filters()))
+@given(st.one_of(typed_filters(), crowded_filters(), scoped_filters()))
 def test_canonical_is_a_fixed_point_and_equivalent_is_reflexive(raw):
     typed = check(raw)
     form = canonical(typed)

@@ -1,0 +1,1 @@
+"""filterql's benchmarks against the alternatives users have; run them all with ``python -m benchmarks``."""
