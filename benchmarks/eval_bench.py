@@ -10,6 +10,7 @@ Target: compiled / lambda within 1.5x; tree_filter time growing linearly.
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import time
 from datetime import datetime, timedelta, timezone
@@ -105,14 +106,25 @@ FILTERS: list[tuple[str, str, Callable[[dict[str, Any]], bool]]] = [
 ]
 
 
-def time_pass(pred: Callable[[Any], bool], runs: list[dict[str, Any]], repeat: int = 3) -> tuple[float, int]:
+def _best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    """Best wall time of ``repeat`` calls (garbage collection paused, as ``timeit`` does), and the last result."""
+    best, result = float("inf"), None
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            result = fn()
+            best = min(best, time.perf_counter() - t0)
+    finally:
+        if enabled:
+            gc.enable()
+    return best, result
+
+
+def time_pass(pred: Callable[[Any], bool], runs: list[dict[str, Any]], repeat: int = 5) -> tuple[float, int]:
     """Best wall time of ``repeat`` passes of ``pred`` over ``runs``, and the match count."""
-    best, count = float("inf"), 0
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        count = sum(1 for r in runs if pred(r))
-        best = min(best, time.perf_counter() - t0)
-    return best, count
+    return _best(lambda: sum(1 for r in runs if pred(r)), repeat)
 
 
 def compare(label: str, text: str, hand: Callable[[dict[str, Any]], bool], runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -130,16 +142,14 @@ def compare(label: str, text: str, hand: Callable[[dict[str, Any]], bool], runs:
 
 def tree_scaling(runs: list[dict[str, Any]], tree_filter: str = 'eq(name, "Retriever")') -> list[tuple[int, float, int]]:
     """``select(tree_filter=...)`` on the first half and on all of ``runs``: (size, seconds, matches)."""
-    out = []
-    for size in (len(runs) // 2, len(runs)):
-        part = runs[:size]
-        best, found = float("inf"), 0
-        for _ in range(3):
-            t0 = time.perf_counter()
-            found = len(select(part, tree_filter=tree_filter))
-            best = min(best, time.perf_counter() - t0)
-        out.append((size, best, found))
-    return out
+    sizes = (len(runs) // 2, len(runs))
+    best = {n: (float("inf"), 0) for n in sizes}
+    for _ in range(4):  # alternate the sizes so drift in machine load hits both alike
+        for n in sizes:
+            part = runs[:n]
+            t, found = _best(lambda: len(select(part, tree_filter=tree_filter)), 1)
+            best[n] = min(best[n], (t, found))
+    return [(n, *best[n]) for n in sizes]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     runs = make_runs(args.runs, args.seed)
-    print(f"{len(runs):,} synthetic runs (seed {args.seed}); best of 3 passes\n")
+    print(f"{len(runs):,} synthetic runs (seed {args.seed}); best of 5 passes, gc paused\n")
     print(f"{'filter':<15} {'matches':>8} {'compiled':>9} {'closures':>9} {'lambda':>9} {'compiled/lambda':>16} {'closures/lambda':>16}")
     for label, text, hand in FILTERS:
         r = compare(label, text, hand, runs)
@@ -156,8 +166,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['lambda']*1e3:>7.1f}ms {r['ratio']:>15.2f}x {r['closure_ratio']:>15.2f}x")
     print("\ntree_filter scaling (select, whole pipeline):")
     (n1, t1, m1), (n2, t2, m2) = tree_scaling(runs)
-    print(f"  {n1:>8,} runs: {t1*1e3:7.1f}ms ({m1:,} kept)")
-    print(f"  {n2:>8,} runs: {t2*1e3:7.1f}ms ({m2:,} kept)")
+    print(f"  {n1:>8,} runs: {t1*1e3:7.1f}ms ({m1:,} kept, {t1 / n1 * 1e6:.2f} us/run)")
+    print(f"  {n2:>8,} runs: {t2*1e3:7.1f}ms ({m2:,} kept, {t2 / n2 * 1e6:.2f} us/run)")
     print(f"  time ratio {t2 / t1:.2f} for size ratio {n2 / n1:.2f} (linear: ~2)")
     return 0
 

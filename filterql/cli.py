@@ -172,6 +172,35 @@ class _Reread:
         return self.progress.wrap(self.source)
 
 
+def _match_duckdb(args: argparse.Namespace, filters: dict[str, str]) -> int:
+    """``match --engine duckdb``: the same selection, computed by DuckDB from the files."""
+    from .sql.match import match_lines
+
+    if "-" in args.runs:
+        raise _Usage("--engine duckdb reads files; standard input needs --engine python")
+    select = [n.strip() for item in args.select for n in item.split(",") if n.strip()] if args.select else None
+    lines = match_lines(
+        args.runs, ids_only=args.ids_only, select=select, skip_invalid=args.skip_invalid, **filters,
+        is_root=args.is_root, run_type=args.run_type, error=args.error, start_time=args.start_time,
+        trace_id=args.trace_id, parent_run_id=args.parent_run_id, run_ids=args.run_ids, limit=args.limit,
+        search_limit=args.search_limit,
+    )
+    out = sys.stdout
+    for line in lines:
+        out.write(line + "\n")
+    out.flush()
+    return EXIT_OK
+
+
+def _cmd_sql(args: argparse.Namespace) -> int:
+    """Print the SQL of a filter (with trace and tree filters) for a dialect."""
+    from .sql import to_sql
+
+    filters = {n: _read_filter(getattr(args, n)) for n in ("trace_filter", "tree_filter") if getattr(args, n)}
+    print(to_sql(_read_filter(args.expr), dialect=args.dialect, pretty=args.pretty, **filters))
+    return EXIT_OK
+
+
 def _cmd_match(args: argparse.Namespace) -> int:
     """Select runs from files like list_runs would; print ids (--ids-only) or JSONL runs."""
     from .evaluate import compile
@@ -184,6 +213,8 @@ def _cmd_match(args: argparse.Namespace) -> int:
     filters = {name: _read_filter(getattr(args, name)) for name in names}
     for name, text in filters.items():  # report an invalid filter before reading any run
         compile(text, name, search_limit=args.search_limit)
+    if args.engine == "duckdb":
+        return _match_duckdb(args, filters)
     reader = read_runs(*args.runs, skip_invalid=args.skip_invalid)
     progress = _Progress()
     found = select(
@@ -290,6 +321,16 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-invalid", action="store_true", help="skip malformed lines and incomplete runs (counted on stderr)")
     p.add_argument("--search-limit", type=_positive_int, metavar="N",
                    help="search only the first N characters of each value (LangSmith's index: 250)")
+    p.add_argument("--engine", choices=("python", "duckdb"), default="python",
+                   help="python (streams any input) or duckdb (SQL over the files; fast on big exports)")
+
+    p = command("sql", _cmd_sql, "print the SQL query of a filter over filterql's run layout (README: SQL)")
+    p.add_argument("expr", metavar="EXPR", help="the filter, or - to read it from stdin")
+    p.add_argument("--trace-filter", metavar="EXPR", help="trace_filter: the trace's root must match")
+    p.add_argument("--tree-filter", metavar="EXPR", help="tree_filter: some run of the trace must match")
+    p.add_argument("--dialect", choices=("duckdb", "clickhouse", "datafusion", "spark", "postgres"), default="duckdb",
+                   help="SQL dialect (default: duckdb)")
+    p.add_argument("--pretty", action="store_true", help="indented multi-line SQL")
 
     return parser
 

@@ -18,14 +18,16 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterator
 
+from .catalog import FIELDS
+
 __all__ = [
     "MISSING", "as_dict", "timestamp", "latency_us", "number", "json_number", "json_text",
     "metadata", "thread_id", "flatten", "key_values", "entries", "entry_index",
     "search_haystack", "uuid_equal", "uuid_text", "REQUIRED",
 ]
 
-#: Fields every run must have (catalog ``nullable=False`` with a source).
-REQUIRED = ("id", "trace_id", "name", "run_type", "start_time")
+#: Fields every run must have: the catalog's non-nullable fields read straight from the run JSON.
+REQUIRED = tuple(f.source for f in FIELDS.values() if not f.nullable and f.source is not None)
 
 
 class _Missing:
@@ -249,7 +251,8 @@ def _feedback(run: dict[str, Any]) -> list[tuple[str, Any, Any]]:
             if isinstance(item, dict):
                 score = item.get("score")
                 score = int(score) if score.__class__ is bool else number(score)
-                out.append((item.get("key"), score, item.get("value")))
+                key = item.get("key")
+                out.append((key if key.__class__ is str else None, score, item.get("value")))
         return out
     stats = run.get("feedback_stats")
     if stats.__class__ is not dict:

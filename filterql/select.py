@@ -38,11 +38,28 @@ def order_key(run: dict[str, Any]) -> tuple[Any, str]:
     return micros, _ident(run.get("id"))
 
 
+def _latency_seconds(run: dict[str, Any]) -> float | None:
+    micros = R.latency_us(run)
+    return None if micros is None else micros / 1_000_000
+
+
+#: Selectable names that are not keys of the run JSON but derived from it.
+_DERIVED: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "latency": _latency_seconds,
+    "thread_id": R.thread_id,
+    "is_root": lambda run: run.get("parent_run_id") is None,
+    "metadata": lambda run: R.metadata(run) or None,
+}
+
+
 def _project(run: dict[str, Any], fields: Sequence[str], children: dict[str, list[str]] | None) -> dict[str, Any]:
+    """``id`` plus each selected key; derived names (latency, thread_id, ...) computed when absent."""
     out: dict[str, Any] = {"id": run.get("id")}
     for name in fields:
         if name == "child_run_ids" and children is not None:
             out[name] = children.get(_ident(run.get("id")), [])
+        elif name not in run and name in _DERIVED:
+            out[name] = _DERIVED[name](run)
         else:
             out[name] = run.get(name)
     return out
@@ -99,8 +116,9 @@ def select(
     ``runs`` is an iterable of run dicts or ``langsmith`` Runs (a re-iterable
     source such as :func:`filterql.read_runs` is read twice instead of held in
     memory when a trace or tree filter needs a first pass). Without ``select``
-    the runs are returned as given; with it, dicts of ``id`` plus those fields
-    (``child_run_ids`` is computed from the runs given). Filters are validated
+    the runs are returned as given; with it, dicts of ``id`` plus those keys
+    (``child_run_ids`` is computed from the runs given; ``latency`` in seconds,
+    ``thread_id``, ``is_root`` and ``metadata`` are derived when the run lacks them). Filters are validated
     first and raise :class:`FilterError` when invalid.
     """
     if limit is not None and (not isinstance(limit, int) or limit < 0):
@@ -134,10 +152,12 @@ def select(
     else:
         children = None
 
+    keep = _all_of(tests)
+
     def matches() -> Iterable[tuple[Any, dict[str, Any]]]:
         for run in runs:
             d = R.as_dict(run)
-            if all(test(d) for test in tests):
+            if keep(d):
                 yield run, d
 
     pairs: Iterable[tuple[Any, dict[str, Any]]] = matches()
@@ -146,6 +166,14 @@ def select(
     if select is not None:
         return [_project(d, select, children) for _, d in ordered]
     return [run for run, _ in ordered]
+
+
+def _all_of(tests: list[Callable[[dict[str, Any]], bool]]) -> Callable[[dict[str, Any]], bool]:
+    if not tests:
+        return lambda d: True
+    if len(tests) == 1:
+        return tests[0]
+    return lambda d: all(test(d) for test in tests)
 
 
 def _first_pass(

@@ -19,7 +19,7 @@ from filterql import ast
 from filterql.catalog import FIELDS, FieldType, RUN_TYPES, STATUSES
 
 __all__ = [
-    "typed_filters", "comparisons", "family_scopes", "runs", "run_lists",
+    "typed_filters", "comparisons", "family_scopes", "ranges", "runs", "run_lists",
     "UUIDS", "NAMES", "TAGS", "META_KEYS", "FAMILY_KEYS", "TIMESTAMPS",
 ]
 
@@ -188,8 +188,22 @@ def family_scopes(draw: st.DrawFn) -> ast.Expr:
     return ast.And(draw(st.permutations(parts)))
 
 
+_ORDERED = tuple(n for n, f in FIELDS.items() if "gt" in f.operators)
+
+
+@st.composite
+def ranges(draw: st.DrawFn) -> ast.Expr:
+    """``and(gt|gte(f, lo), lt|lte(f, hi))`` on one ordered field (bounds may cross)."""
+    name = draw(st.sampled_from(_ORDERED))
+    lo, hi = draw(_values_for(name, "gt")), draw(_values_for(name, "lt"))
+    field = ast.Field(name)
+    return ast.And([ast.Compare(draw(st.sampled_from(("gt", "gte"))), field, lo),
+                    ast.Compare(draw(st.sampled_from(("lt", "lte"))), field, hi)])
+
+
 def _leaves() -> st.SearchStrategy[ast.Expr]:
-    return st.one_of(comparisons(), comparisons(_FAMILY_FIELDS["metadata"][1] + ("metadata_key",)), family_scopes())
+    return st.one_of(comparisons(), comparisons(_FAMILY_FIELDS["metadata"][1] + ("metadata_key",)), family_scopes(),
+                     ranges())
 
 
 def typed_filters(max_leaves: int = 8) -> st.SearchStrategy[ast.Expr]:

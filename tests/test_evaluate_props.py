@@ -307,3 +307,20 @@ def test_select_orders_newest_first_then_id_and_limits(filter, some_runs, limit)
     keys = [(-_ts(r["start_time"]).timestamp(), r["id"]) for r in full]
     assert keys == sorted(keys)
     assert select(some_runs, filter=typed, limit=limit) == full[:limit]
+
+
+_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=4) | st.sampled_from(["5", "true"])
+_odd = st.recursive(_scalars, lambda c: st.lists(c, max_size=3) | st.dictionaries(
+    st.sampled_from(["a", "phone", "thread_id", "key", "score", "avg", "metadata"]) | st.text(max_size=3), c, max_size=3),
+    max_leaves=8)
+_ODD_KEYS = [f.source for f in FIELDS.values() if f.source and "." not in f.source] + [
+    "extra", "feedback", "feedback_stats", "inputs", "outputs"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(typed_filters(), st.dictionaries(st.sampled_from(_ODD_KEYS), _odd))
+def test_predicates_never_crash_on_odd_run_values(filter, fields):
+    """Any JSON in any optional field gives True or False, never an exception."""
+    run = {"id": "x", "trace_id": "x", "name": "n", "run_type": "llm", "start_time": "2024-01-01", **fields}
+    result = compile_checked(check(filter))(run)
+    assert result is True or result is False

@@ -131,7 +131,7 @@ def test_cli_optimize():
     assert _cli('or(eq(error, null), neq(error, null))').stdout == "always true\n"
     explained = _cli("--explain", 'and(gt(latency, 2), gt(latency, "5s"))').stdout.splitlines()
     assert explained[0].startswith("1. merge_ranges: ") and explained[-1] == 'gt(latency, "5s")'
-    long = "and(" + ", ".join(f'eq(metadata_key, "key{i}")' for i in range(3)) + ', like(name, "%abcdefghijklmnop%"))'
+    long = "and(" + ", ".join(f'has(tags, "tag-number-{i}")' for i in range(3)) + ', like(name, "%abcdefghijklmnop%"))'
     pretty = _cli("--pretty", long).stdout
     assert pretty.startswith("and(\n  ") and check(pretty) == optimize(long)
     bad = _cli("gt(latencyy, 5)")

@@ -17,9 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import comparisons, family_scopes, runs, typed_filters
 
-from filterql import AlwaysFalse, AlwaysTrue, canonical, check, equivalent, optimize, render, select
+from filterql import AlwaysFalse, AlwaysTrue, ast, canonical, check, equivalent, optimize, render, select
 from filterql.evaluate import compile_checked
 from filterql.optimize import Verdict, size
+
+_and, _or, _not = ast.And, ast.Or, ast.Not
 
 # Few fields, so conditions meet on one field often: ranges, lists, complements.
 _CROWDED = ("latency", "total_tokens", "name", "error", "start_time", "run_type", "is_root", "tags",
@@ -38,14 +40,31 @@ def crowded_filters(max_leaves: int = 10) -> st.SearchStrategy:
 
 @st.composite
 def _metadata_leaf(draw: st.DrawFn):
-    from filterql import ast
     if draw(st.booleans()):
         key = ast.String(draw(st.sampled_from(("a", "b"))))
         if draw(st.integers(0, 4)) == 0:
             return ast.In(ast.Field("metadata_key"), ast.ListLit([key, ast.String("c")]))
         return ast.Compare(draw(st.sampled_from(("eq", "eq", "neq"))), ast.Field("metadata_key"), key)
-    op = draw(st.sampled_from(("eq", "eq", "neq", "gt", "lte")))
+    op = draw(st.sampled_from(("eq", "neq", "neq", "gt", "lte")))
     return ast.Compare(op, ast.Field("metadata_value"), ast.Number(draw(st.sampled_from(("1", "2")))))
+
+
+@st.composite
+def _echo_scopes(draw: st.DrawFn):
+    """A scope with a copy of one of its conditions elsewhere: what absorption, complements and De Morgan see."""
+    key = ast.Compare("eq", ast.Field("metadata_key"), ast.String(draw(st.sampled_from(("a", "b")))))
+    values = draw(st.lists(_metadata_leaf(), min_size=1, max_size=2))
+    scope = [key] + values
+    draw(st.randoms()).shuffle(scope)
+    x, y = draw(st.sampled_from(values)), draw(_metadata_leaf())
+    shape = draw(st.integers(0, 3))
+    if shape == 0:
+        return _and(scope + [_or([x, y])])
+    if shape == 1:
+        return _and(scope + [_not(x)])
+    if shape == 2:
+        return _or([x, _and(scope)])
+    return _not(_or([_not(c) for c in scope]))
 
 
 def scoped_filters(max_leaves: int = 8) -> st.SearchStrategy:
@@ -55,7 +74,8 @@ def scoped_filters(max_leaves: int = 8) -> st.SearchStrategy:
     item = st.one_of(leaves, st.lists(leaves, min_size=1, max_size=3).map(_and),
                      leaves.map(lambda x: _or([x])), leaves.map(lambda x: _not(_not(x))))
     scopes = st.lists(item, min_size=2, max_size=4).map(_and)
-    return st.one_of(scopes, scopes.map(_not), st.lists(scopes, min_size=2, max_size=3).map(_or),
+    echo = _echo_scopes()
+    return st.one_of(scopes, scopes.map(_not), st.lists(scopes, min_size=2, max_size=3).map(_or), echo, echo, echo,
                      st.recursive(leaves, lambda c: st.one_of(
                          st.lists(c, min_size=1, max_size=3).map(_and),
                          st.lists(c, min_size=1, max_size=3).map(_or),
@@ -65,22 +85,9 @@ def scoped_filters(max_leaves: int = 8) -> st.SearchStrategy:
 
 #: Runs whose metadata uses the keys and values of scoped_filters.
 scoped_runs = st.builds(lambda run, meta: {**run, "extra": {"metadata": meta}}, runs(),
-                        st.dictionaries(st.sampled_from(("a", "b", "c")), st.sampled_from((1, 2, "1")), max_size=3))
+                        st.fixed_dictionaries({}, optional={k: st.sampled_from((1, 2, "1")) for k in "abc"}))
 
 
-def _and(args):
-    from filterql import ast
-    return ast.And(args)
-
-
-def _or(args):
-    from filterql import ast
-    return ast.Or(args)
-
-
-def _not(arg):
-    from filterql import ast
-    return ast.Not(arg)
 
 
 def _predicate(result):
@@ -91,7 +98,7 @@ def _predicate(result):
     return compile_checked(result)
 
 
-_SETTINGS = settings(max_examples=int(os.environ.get("FILTERQL_OPT_EXAMPLES", 150)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_SETTINGS = settings(max_examples=int(os.environ.get("FILTERQL_OPT_EXAMPLES", 100)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _check_agrees(raw, sample):

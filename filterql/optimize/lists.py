@@ -7,7 +7,8 @@ from typing import Sequence
 from .. import ast, catalog
 from ..catalog import FieldType
 from . import atoms
-from .base import FALSE, rebuild, scalar_spec
+from ..scope import scope_families
+from .base import FALSE, rebuild
 
 __all__ = ["finite_node", "or_eq_to_in", "merge_in_lists", "in_to_eq"]
 
@@ -74,7 +75,9 @@ def or_eq_to_in(node: ast.Expr, in_and: bool) -> ast.Expr:
 
 def merge_in_lists(node: ast.Expr, in_and: bool) -> ast.Expr:
     """In an ``and``, ``eq``/``in`` on one scalar field intersect: ``and(in(f, [a, b]), in(f, [b, c]))``
-    → ``eq(f, b)``; an empty intersection is false. Duplicate list values go anywhere."""
+    → ``eq(f, b)``; an empty intersection is false. So do the key conditions of a family bound
+    in this scope, which all test one entry's key: ``and(eq(metadata_key, "a"),
+    eq(metadata_key, "b"), ...)`` is false. Duplicate list values go anywhere."""
     if type(node) is ast.In and len(set(node.values.items)) < len(node.values.items):  # type: ignore[attr-defined]
         return ast.In(node.field, ast.ListLit(_unique(node.values.items)))  # type: ignore[attr-defined, arg-type]
     if type(node) is not ast.And:
@@ -90,6 +93,17 @@ def merge_in_lists(node: ast.Expr, in_and: bool) -> ast.Expr:
             return FALSE
         replace[finite[0][0]] = finite_node(node.args[finite[0][0]].field, _unique(kept))  # type: ignore[attr-defined]
         replace.update({i: None for i, _ in finite[1:]})
+    for family in scope_families(node.args)[0]:  # type: ignore[attr-defined]
+        key = catalog.FAMILIES[family].key
+        lists = [(i, m[1]) for i, a in enumerate(node.args)  # type: ignore[attr-defined]
+                 if type(a) in (ast.Compare, ast.In) and (m := _members(a)) is not None and m[0].name == key]
+        if len(lists) < 2:
+            continue
+        kept = [c for c in lists[0][1] if all(c in other for _, other in lists[1:])]
+        if not kept:
+            return FALSE
+        replace[lists[0][0]] = finite_node(ast.Field(key), _unique(kept))
+        replace.update({i: None for i, _ in lists[1:]})
     if not replace:
         return node
     out = [replace.get(i, a) for i, a in enumerate(node.args)]  # type: ignore[attr-defined]

@@ -82,8 +82,12 @@ class DataFusionEngine(Engine):
         from datafusion import SessionContext
 
         self.ctx = SessionContext()
+        import pyarrow as pa
+
         for name, table in tables.items():
-            self.ctx.register_record_batches(name, [table.to_batches()])
+            # An empty table still needs one (empty) batch to carry its schema.
+            batches = table.to_batches() or [pa.RecordBatch.from_pylist([], schema=table.schema)]
+            self.ctx.register_record_batches(name, [batches])
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         table = self.ctx.sql(sql).to_arrow_table()
@@ -94,20 +98,32 @@ class DataFusionEngine(Engine):
 ENGINES = ("duckdb", "clickhouse", "datafusion")
 
 
-def open_engine(source: Iterable[Any] | Sequence[PathLike] | PathLike, engine: str = "duckdb") -> Engine:
-    """Load ``source`` (files, or in-memory runs) and return an engine holding the layout."""
+def open_engine(source: Iterable[Any] | Sequence[PathLike] | PathLike, engine: str = "duckdb", *,
+                con: duckdb.DuckDBPyConnection | None = None, progress: bool | None = None) -> Engine:
+    """Load ``source`` (file paths, or in-memory runs) and return an engine holding the layout.
+
+    Files stay views over DuckDB's readers (a query reads only what it needs);
+    in-memory runs are materialized once. ``con`` reuses a DuckDB connection.
+    """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    from .load import connect
+
+    con = con or connect(progress)
+    in_memory = False
     if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
-        con = load_files(source)  # type: ignore[arg-type]
+        load_files(source, con)  # type: ignore[arg-type]
     else:
         items = list(source)
         if items and all(isinstance(i, str) or hasattr(i, "__fspath__") for i in items):
-            con = load_files(items)
+            load_files(items, con)
         else:
-            con = load_runs(items)
+            load_runs(items, con)
+            in_memory = True
     duck = DuckDBEngine(con)
     if engine == "duckdb":
+        if in_memory:
+            materialize(con)
         return duck
     materialize(con)
     tables = duck.tables()

@@ -127,49 +127,48 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, paths: Sequence[str]) -> str
     return f"SELECT {', '.join(cols)} FROM {scan} AS p"
 
 
-#: DuckDB macros: ``filterql_plain(text)`` turns a float's shortest text (``1e-07``)
-#: into the plain normalized form Python's evaluator indexes (``0.0000001``, ``5``).
-_MACROS = """
-CREATE OR REPLACE MACRO filterql_trim0(s) AS CASE WHEN contains(s, '.') THEN rtrim(rtrim(s, '0'), '.') ELSE s END;
-CREATE OR REPLACE MACRO filterql_plain4(sign, digits, point) AS sign || filterql_trim0(
-  CASE WHEN point >= length(digits) THEN digits || repeat('0', point - length(digits))
-       WHEN point <= 0 THEN '0.' || repeat('0', -point) || digits
-       ELSE digits[1:point] || '.' || digits[point + 1:] END);
-CREATE OR REPLACE MACRO filterql_plain3(sign, m, ex) AS
-  filterql_plain4(sign, split_part(m, '.', 1) || split_part(m, '.', 2), length(split_part(m, '.', 1)) + ex);
-CREATE OR REPLACE MACRO filterql_plain2(sign, b) AS
-  filterql_plain3(sign, split_part(b, 'e', 1), COALESCE(TRY_CAST(NULLIF(split_part(b, 'e', 2), '') AS INTEGER), 0));
-CREATE OR REPLACE MACRO filterql_plain(t) AS
-  filterql_plain2(CASE WHEN starts_with(t, '-') THEN '-' ELSE '' END, lower(ltrim(t, '-')));
-CREATE OR REPLACE MACRO filterql_num_text(node) AS
-  CASE WHEN regexp_matches(CAST(node AS VARCHAR), '[.eE]')
-       THEN filterql_plain(CAST(CAST(node AS DOUBLE) AS VARCHAR)) ELSE CAST(node AS VARCHAR) END;
-CREATE OR REPLACE MACRO filterql_decimal(plain) AS
-  CASE WHEN length(split_part(ltrim(plain, '-'), '.', 2)) <= 18 AND length(split_part(ltrim(plain, '-'), '.', 1)) <= 20
-       THEN TRY_CAST(plain AS DECIMAL(38, 18)) END;
-"""
+_VTYPE = ("CASE t WHEN 'VARCHAR' THEN 'string' WHEN 'BIGINT' THEN 'number' WHEN 'UBIGINT' THEN 'number' "
+          "WHEN 'DOUBLE' THEN 'number' WHEN 'BOOLEAN' THEN 'boolean' WHEN 'OBJECT' THEN 'other' "
+          "WHEN 'ARRAY' THEN 'other' ELSE 'null' END")
 
 
-def _vtype(t: str) -> str:
-    return (f"CASE {t} WHEN 'VARCHAR' THEN 'string' WHEN 'BIGINT' THEN 'number' WHEN 'UBIGINT' THEN 'number' "
-            f"WHEN 'DOUBLE' THEN 'number' WHEN 'BOOLEAN' THEN 'boolean' WHEN 'NULL' THEN 'null' "
-            f"WHEN 'OBJECT' THEN 'other' WHEN 'ARRAY' THEN 'other' ELSE 'null' END")
+def _typed_entries(relation: str) -> str:
+    """Type the leaves of ``relation`` (run_id, family, key, node, t, snode) step by step.
 
-
-def _vstr(node: str, t: str) -> str:
-    # Strings as themselves; numbers and booleans as their JSON text: integers as
-    # written, floats in plain normalized form (5.0 → "5"), as the evaluator's json_text.
-    return (f"CASE {t} WHEN 'VARCHAR' THEN {node} ->> '$' WHEN 'DOUBLE' THEN filterql_num_text({node}) "
-            f"WHEN 'BIGINT' THEN CAST({node} AS VARCHAR) WHEN 'UBIGINT' THEN CAST({node} AS VARCHAR) "
-            f"WHEN 'BOOLEAN' THEN CAST({node} AS VARCHAR) END")
-
-
-def _score(node: str) -> str:
-    """A feedback score: a number, a numeric string, or a boolean as 0/1 (NULL otherwise)."""
-    t = f"json_type({node})"
-    return (f"CASE {t} WHEN 'BOOLEAN' THEN CASE WHEN CAST({node} AS VARCHAR) = 'true' THEN 1 ELSE 0 END "
-            f"WHEN 'VARCHAR' THEN TRY_CAST(trim({node} ->> '$') AS {layout.DECIMAL_TYPE}) "
-            f"WHEN 'NULL' THEN NULL ELSE filterql_decimal({_vstr(node, t)}) END")
+    ``vstr`` of a float is its plain normalized decimal text, as the evaluator's
+    ``json_text`` (``5.0`` → ``5``, ``1e-07`` → ``0.0000001``), computed from its
+    shortest round-trip text (DuckDB's DOUBLE→VARCHAR equals Python's repr).
+    One step per CTE keeps each expression small.
+    """
+    dec = layout.DECIMAL_TYPE
+    return f"""
+s1 AS (SELECT *, CAST(node AS VARCHAR) AS raw, json_type(snode) AS st, CAST(snode AS VARCHAR) AS sraw FROM {relation}),
+s2 AS (SELECT *, CASE WHEN t = 'DOUBLE' AND regexp_matches(raw, '[.eE]')
+                      THEN CAST(CAST(raw AS DOUBLE) AS VARCHAR) END AS rep FROM s1),
+s3 AS (SELECT *, CASE WHEN starts_with(rep, '-') THEN '-' ELSE '' END AS sign, lower(ltrim(rep, '-')) AS b FROM s2),
+s4 AS (SELECT *, split_part(b, 'e', 1) AS m,
+              COALESCE(TRY_CAST(NULLIF(split_part(b, 'e', 2), '') AS INTEGER), 0) AS ex FROM s3),
+s5 AS (SELECT *, replace(m, '.', '') AS digits, length(split_part(m, '.', 1)) + ex AS point FROM s4),
+s6 AS (SELECT *, CASE WHEN point >= length(digits) THEN digits || repeat('0', point - length(digits))
+                      WHEN point <= 0 THEN '0.' || repeat('0', -point) || digits
+                      ELSE digits[1:point] || '.' || digits[point + 1:] END AS pr FROM s5),
+s7 AS (SELECT *, {_VTYPE} AS vtype,
+              CASE t WHEN 'VARCHAR' THEN node ->> '$'
+                     WHEN 'DOUBLE' THEN CASE WHEN rep IS NULL THEN raw
+                          ELSE sign || CASE WHEN contains(pr, '.') THEN rtrim(rtrim(pr, '0'), '.') ELSE pr END END
+                     WHEN 'BIGINT' THEN raw WHEN 'UBIGINT' THEN raw WHEN 'BOOLEAN' THEN raw END AS vstr,
+              CASE WHEN st = 'DOUBLE' THEN TRY_CAST(sraw AS {dec}) END AS sdec FROM s6),
+typed AS (
+  SELECT run_id, family, key, vtype, vstr,
+         -- NULL unless the number fits DECIMAL(38, 18) exactly (README "SQL").
+         CASE WHEN vtype = 'number' AND length(split_part(ltrim(vstr, '-'), '.', 2)) <= 18
+                   AND length(split_part(ltrim(vstr, '-'), '.', 1)) <= 20 THEN TRY_CAST(vstr AS {dec}) END AS vnum,
+         CASE st WHEN 'BOOLEAN' THEN CASE WHEN sraw = 'true' THEN 1 ELSE 0 END
+                 WHEN 'VARCHAR' THEN TRY_CAST(trim(snode ->> '$') AS {dec})
+                 WHEN 'BIGINT' THEN TRY_CAST(sraw AS {dec}) WHEN 'UBIGINT' THEN TRY_CAST(sraw AS {dec})
+                 WHEN 'DOUBLE' THEN CASE WHEN CAST(sdec AS DOUBLE) = CAST(sraw AS DOUBLE) THEN sdec END
+         END AS score
+  FROM s7)"""
 
 
 _FAMILY_ROOTS = (("metadata", "extra -> 'metadata'"), ("input", "inputs"), ("output", "outputs"))
@@ -192,32 +191,22 @@ WITH RECURSIVE walk(run_id, family, key, node, t) AS (
   FROM walk AS w, json_each(w.node) AS je
   WHERE w.t IN ('OBJECT', 'ARRAY')
 ),
-leaves AS (
-  SELECT run_id, family, key, {_vtype('t')} AS vtype, {_vstr('node', 't')} AS vstr,
-         CAST(NULL AS {layout.DECIMAL_TYPE}) AS score
-  FROM walk WHERE t NOT IN ('OBJECT', 'ARRAY')
-),
 fb AS (
-  SELECT {SOURCE}.id AS run_id, f.value ->> 'key' AS key, f.value -> 'score' AS score, f.value -> 'value' AS node
+  SELECT {SOURCE}.id AS run_id, f.value ->> 'key' AS key, f.value -> 'value' AS node, f.value -> 'score' AS snode
   FROM {SOURCE}, json_each({SOURCE}.feedback) AS f
   WHERE json_type({SOURCE}.feedback) = 'ARRAY' AND json_type(f.value) = 'OBJECT'
   UNION ALL
-  SELECT {SOURCE}.id AS run_id, s.key AS key, s.value -> 'avg' AS score, CAST(NULL AS JSON) AS node
+  SELECT {SOURCE}.id AS run_id, s.key AS key, CAST(NULL AS JSON) AS node, s.value -> 'avg' AS snode
   FROM {SOURCE}, json_each({SOURCE}.feedback_stats) AS s
   WHERE COALESCE(json_type({SOURCE}.feedback), 'NULL') = 'NULL' AND json_type({SOURCE}.feedback_stats) = 'OBJECT'
 ),
-fb_typed AS (
-  SELECT run_id, key, {_vtype('json_type(node)')} AS vtype, {_vstr('node', 'json_type(node)')} AS vstr,
-         {_score('score')} AS score
-  FROM fb
-)
-SELECT run_id, family, key, vtype, vstr,
-       CASE WHEN vtype = 'number' THEN filterql_decimal(vstr) END AS vnum, score
-FROM leaves
-UNION ALL
-SELECT run_id, 'feedback' AS family, key, vtype, vstr,
-       CASE WHEN vtype = 'number' THEN filterql_decimal(vstr) END AS vnum, score
-FROM fb_typed
+leaves AS (
+  SELECT run_id, family, key, node, t, CAST(NULL AS JSON) AS snode FROM walk WHERE t NOT IN ('OBJECT', 'ARRAY')
+  UNION ALL
+  SELECT run_id, 'feedback', key, node, json_type(node), snode FROM fb
+),
+{_typed_entries("leaves")}
+SELECT run_id, family, key, vtype, vstr, vnum, score FROM typed
 """
 
 
@@ -237,8 +226,17 @@ def _runs_view() -> str:
     return f"SELECT {select} FROM {SOURCE}"
 
 
+def _drop_layout(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop a previous layout (views or materialized tables) so the connection can be reloaded."""
+    kinds = dict(con.execute(
+        "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main'").fetchall())
+    for name in (layout.ENTRIES, layout.TAGS, layout.RUNS, SOURCE):
+        if name in kinds:
+            con.execute(f"DROP {'VIEW' if kinds[name] == 'VIEW' else 'TABLE'} {name}")
+
+
 def _create_layout(con: duckdb.DuckDBPyConnection, source_sql: str) -> None:
-    con.execute(_MACROS)
+    _drop_layout(con)
     con.execute(f"CREATE OR REPLACE VIEW {SOURCE} AS {source_sql}")
     con.execute(f"CREATE OR REPLACE VIEW {layout.RUNS} AS {_runs_view()}")
     con.execute(f"CREATE OR REPLACE VIEW {layout.TAGS} AS "
@@ -256,12 +254,12 @@ def _check_runs(con: duckdb.DuckDBPyConnection, where: str) -> int:
     try:
         total, bad, first = con.execute(
             f"SELECT count(*), count(*) FILTER (WHERE {missing}), min(n) FILTER (WHERE {missing}) "
-            f"FROM (SELECT *, row_number() OVER () AS n FROM {SOURCE})").fetchone()  # type: ignore[misc]
+            f"FROM (SELECT *, row_number() OVER () AS n FROM {SOURCE})").fetchall()[0]  # type: ignore[misc]
     except Exception as e:  # duckdb.Error: malformed JSON, unreadable file
         raise LoadError(f"{where}: not run data: {_first_line(e)}") from None
     if bad:
         row = con.execute(f"SELECT {', '.join(REQUIRED)} FROM (SELECT *, row_number() OVER () AS n FROM {SOURCE}) "
-                          f"WHERE n = {int(first)}").fetchone()
+                          f"WHERE n = {int(first)}").fetchall()[0]
         absent = [c for c, v in zip(REQUIRED, row or ()) if v is None]
         raise LoadError(f"{where}: record {first} is not a run: missing or invalid {', '.join(absent)} "
                         f"({bad} of {total} records)")
@@ -269,12 +267,13 @@ def _check_runs(con: duckdb.DuckDBPyConnection, where: str) -> int:
 
 
 def load_files(paths: Sequence[PathLike] | PathLike, con: duckdb.DuckDBPyConnection | None = None, *,
-               check: bool = True) -> duckdb.DuckDBPyConnection:
+               check: bool = True, skip_invalid: bool = False) -> duckdb.DuckDBPyConnection:
     """Create the layout over JSONL (``.jsonl``, ``.json``, optionally ``.gz``) or Parquet files.
 
     All files must be of one kind. Raises :class:`LoadError` for a missing file,
     a file that is not run data, or (with ``check``) a record without ``id``,
     ``trace_id``, ``name``, ``run_type`` or a valid ``start_time``.
+    ``skip_invalid`` instead leaves out malformed lines and incomplete runs.
     """
     items = [os.fspath(p) for p in ([paths] if isinstance(paths, (str, os.PathLike)) else paths)]
     if not items:
@@ -290,9 +289,12 @@ def load_files(paths: Sequence[PathLike] | PathLike, con: duckdb.DuckDBPyConnect
         source = _parquet_source(con, items)
     else:
         files = ", ".join(_lit(p) for p in items)
-        source = _json_source(f"read_json_objects([{files}], format = 'newline_delimited') AS t(j)")
+        ignore = ", ignore_errors = true" if skip_invalid else ""
+        source = _json_source(f"read_json_objects([{files}], format = 'newline_delimited'{ignore}) AS t(j)")
+    if skip_invalid:
+        source = f"SELECT * FROM ({source}) WHERE {' AND '.join(f'{c} IS NOT NULL' for c in REQUIRED)}"
     _create_layout(con, source)
-    if check:
+    if check and not skip_invalid:
         _check_runs(con, ", ".join(items))
     return con
 

@@ -1,0 +1,223 @@
+"""filterql side by side with the alternatives users have: ``python -m benchmarks [--quick] [--json FILE]``.
+
+One run, one machine, synthetic data from a fixed seed (nothing is downloaded):
+
+1. cold parse — filterql vs LangChain's ``query_constructor`` parser (:mod:`benchmarks.parse_vs_langchain`);
+2. evaluation — filterql's compiled predicate vs a hand-written lambda vs ``common-expression-language``
+   vs ``cel-python`` (:mod:`benchmarks.eval_bench`, :mod:`benchmarks.cel_contenders`);
+3. ``tree_filter`` growth from 1x to 2x data (:mod:`benchmarks.eval_bench`);
+4. engines over Parquet — Python engine vs DuckDB engine vs hand-written DuckDB SQL vs hand-written
+   Polars (:mod:`benchmarks.sql_bench`, :mod:`benchmarks.polars_contender`).
+
+Every time is the best of a few repeats (the machine may be shared). ``--quick``
+uses smaller sizes (printed, and stored in the JSON); ``--tiny`` is for the
+test suite only. Targets are the issue's; a miss is printed, never hidden.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import math
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from . import eval_bench, parse_vs_langchain
+
+#: key -> (target, "min" if the measured value must be >= target, "max" if <=)
+TARGETS: dict[str, tuple[float, str]] = {
+    "parse_speedup_vs_langchain": (2.0, "min"),
+    "eval_ratio_vs_lambda": (1.5, "max"),
+    "eval_speedup_vs_rust_cel": (20.0, "min"),
+    "eval_speedup_vs_cel_python": (500.0, "min"),
+    "duckdb_speedup_vs_python": (20.0, "min"),
+    "duckdb_ratio_vs_handwritten_sql": (1.5, "max"),
+    "tree_filter_growth_2x": (2.3, "max"),
+}
+
+#: Sizes per mode. ``cel_runs`` / ``cel_python_runs``: the CEL engines take 10-6000 µs a run, so
+#: they (and filterql again, for an identical-input ratio) run on the first runs of the data set.
+MODES: dict[str, dict[str, Any]] = {
+    "full": {"parse_number": 500, "parse_repeat": 5, "eval_runs": 200_000, "cel_runs": 10_000,
+             "cel_python_runs": 1_000, "engine_sizes": (100_000, 1_000_000), "tree_runs": 200_000, "repeat": 3},
+    "quick": {"parse_number": 100, "parse_repeat": 3, "eval_runs": 50_000, "cel_runs": 2_000,
+              "cel_python_runs": 300, "engine_sizes": (20_000, 100_000), "tree_runs": 50_000, "repeat": 3},
+    "tiny": {"parse_number": 3, "parse_repeat": 1, "eval_runs": 600, "cel_runs": 100,
+             "cel_python_runs": 30, "engine_sizes": (300, 600), "tree_runs": 600, "repeat": 1},
+}
+
+
+def _geomean(values: list[float]) -> float:
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpus": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
+            "platform": platform.platform(terse=True),
+            "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+# --- 1. parse ---------------------------------------------------------------------------------
+
+def bench_parse(number: int, repeat: int) -> dict[str, Any]:
+    rows = parse_vs_langchain.measure(number, repeat)
+    ours = sum(r[1] for r in rows)
+    theirs = sum(r[2] for r in rows)
+    print(f"\n1. Cold parse of {len(rows)} realistic filters, best of {repeat} rounds of {number}")
+    print(f"   filterql {ours * 1e6:9.1f} µs   LangChain query_constructor {theirs * 1e6:9.1f} µs   "
+          f"-> filterql {theirs / ours:.2f}x faster")
+    return {"filters": len(rows), "filterql_us": ours * 1e6, "langchain_us": theirs * 1e6, "speedup": theirs / ours}
+
+
+# --- 2. evaluation ----------------------------------------------------------------------------
+
+def bench_eval(runs: list[dict[str, Any]], cel_runs: int, cel_python_runs: int, repeat: int) -> dict[str, Any]:
+    from filterql import compile
+
+    from .cel_contenders import CEL, cel_python, rust_cel
+
+    print(f"\n2. Evaluation, µs per run (filterql and lambda over {len(runs):,} runs; "
+          f"Rust CEL over the first {cel_runs:,}, cel-python over the first {cel_python_runs:,}, "
+          "each against filterql on the same runs)")
+    print(f"   {'filter':<14} {'matches':>8} {'filterql':>9} {'lambda':>8} {'ratio':>6} "
+          f"{'Rust CEL':>9} {'speed-up':>9} {'cel-python':>11} {'speed-up':>9}")
+    rows = []
+    for label, text, hand in eval_bench.FILTERS:
+        pred = compile(text)
+        t_q, n_q = eval_bench.time_pass(pred, runs, repeat)
+        t_l, n_l = eval_bench.time_pass(hand, runs, repeat)
+        if n_q != n_l:
+            raise AssertionError(f"{label}: filterql matched {n_q}, the lambda {n_l}")
+        row: dict[str, Any] = {"filter": label, "filterql": text, "cel": CEL[label], "matches": n_q,
+                               "filterql_us": t_q / len(runs) * 1e6, "lambda_us": t_l / len(runs) * 1e6,
+                               "ratio_vs_lambda": t_q / t_l}
+        for name, make, n in (("rust_cel", rust_cel, cel_runs), ("cel_python", cel_python, cel_python_runs)):
+            part = runs[:n]
+            t_c, n_c = eval_bench.time_pass(make(CEL[label]), part, min(repeat, 2))
+            t_s, n_s = eval_bench.time_pass(pred, part, repeat)
+            if n_c != n_s:
+                raise AssertionError(f"{label}: {name} matched {n_c} of {n} runs, filterql {n_s}")
+            row[f"{name}_us"] = t_c / n * 1e6
+            row[f"{name}_speedup"] = t_c / t_s
+        rows.append(row)
+        print(f"   {label:<14} {n_q:>8,} {row['filterql_us']:>9.2f} {row['lambda_us']:>8.2f} "
+              f"{row['ratio_vs_lambda']:>5.2f}x {row['rust_cel_us']:>9.1f} {row['rust_cel_speedup']:>8.0f}x "
+              f"{row['cel_python_us']:>11.0f} {row['cel_python_speedup']:>8.0f}x")
+    summary = {key: _geomean([r[key] for r in rows])
+               for key in ("ratio_vs_lambda", "rust_cel_speedup", "cel_python_speedup")}
+    print(f"   {'geometric mean':<14} {'':>8} {'':>9} {'':>8} {summary['ratio_vs_lambda']:>5.2f}x {'':>9} "
+          f"{summary['rust_cel_speedup']:>8.0f}x {'':>11} {summary['cel_python_speedup']:>8.0f}x")
+    return {"runs": len(runs), "cel_runs": cel_runs, "cel_python_runs": cel_python_runs, "filters": rows, **summary}
+
+
+# --- 4. engines -------------------------------------------------------------------------------
+
+def bench_engines(sizes: tuple[int, ...], repeat: int) -> dict[str, Any]:
+    raise NotImplementedError("engines: waiting for benchmarks/sql_bench.py")
+
+
+# --- 3. tree_filter growth --------------------------------------------------------------------
+
+def bench_tree(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    text = 'eq(name, "Retriever")'
+    (n1, t1, m1), (n2, t2, m2) = eval_bench.tree_scaling(runs, text)
+    print(f"\n3. select(tree_filter={text!r}), best of 3")
+    print(f"   {n1:>9,} runs {t1 * 1e3:8.1f} ms ({m1:,} kept)\n   {n2:>9,} runs {t2 * 1e3:8.1f} ms ({m2:,} kept)"
+          f"\n   growth {t2 / t1:.2f}x for {n2 / n1:.0f}x data")
+    return {"tree_filter": text, "sizes": [n1, n2], "seconds": [t1, t2], "kept": [m1, m2], "growth": t2 / t1}
+
+
+# --- report -----------------------------------------------------------------------------------
+
+def headline(results: dict[str, Any]) -> dict[str, float]:
+    """The issue's keys from the detailed results."""
+    ev, en = results["eval"], results["engines"]
+    return {
+        "parse_speedup_vs_langchain": results["parse"]["speedup"],
+        "eval_ratio_vs_lambda": ev["ratio_vs_lambda"],
+        "eval_speedup_vs_rust_cel": ev["rust_cel_speedup"],
+        "eval_speedup_vs_cel_python": ev["cel_python_speedup"],
+        "duckdb_speedup_vs_python": en["duckdb_speedup_vs_python"],
+        "duckdb_ratio_vs_handwritten_sql": en["duckdb_ratio_vs_handwritten_sql"],
+        "tree_filter_growth_2x": results["tree"]["growth"],
+    }
+
+
+def met(key: str, value: float) -> bool:
+    target, kind = TARGETS[key]
+    return value >= target if kind == "min" else value <= target
+
+
+def print_summary(keys: dict[str, float]) -> None:
+    print(f"\n{'key':<34} {'measured':>9}  {'target':>8}  verdict")
+    for key, value in keys.items():
+        target, kind = TARGETS[key]
+        print(f"{key:<34} {value:>9.2f}  {('>= ' if kind == 'min' else '<= ') + format(target, 'g'):>8}  "
+              f"{'met' if met(key, value) else 'MISSED'}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    size = ap.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_const", const="quick", dest="mode",
+                      help="smaller sizes, under three minutes on two cores")
+    size.add_argument("--tiny", action="store_const", const="tiny", dest="mode", help=argparse.SUPPRESS)
+    ap.add_argument("--json", metavar="FILE", help="write the figures as JSON")
+    ap.add_argument("--chart", metavar="PNG", help="draw the chart there (default: benchmarks/results.png "
+                    "for a full run, none otherwise)")
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args(argv)
+    mode = args.mode or "full"
+    cfg = MODES[mode]
+    chart = args.chart or (str(Path(__file__).with_name("results.png")) if mode == "full" else None)
+
+    start = time.perf_counter()
+    info = machine()
+    print(f"filterql benchmarks, {mode} mode — {info['date']}, Python {info['python']}, "
+          f"{info['cpus']} CPUs ({info['cpu']}), seed {args.seed}")
+    if mode != "full":
+        print(f"sizes: {json.dumps({k: v for k, v in cfg.items() if not k.startswith('parse')})} "
+              "(smaller than a full run)")
+
+    results: dict[str, Any] = {"mode": mode, "seed": args.seed, "machine": info, "sizes": cfg}
+    results["parse"] = bench_parse(cfg["parse_number"], cfg["parse_repeat"])
+    runs = eval_bench.make_runs(max(cfg["eval_runs"], cfg["tree_runs"]), args.seed)
+    results["eval"] = bench_eval(runs[:cfg["eval_runs"]], cfg["cel_runs"], cfg["cel_python_runs"], cfg["repeat"])
+    results["tree"] = bench_tree(runs[:cfg["tree_runs"]])
+    del runs
+    results["engines"] = bench_engines(cfg["engine_sizes"], cfg["repeat"])
+
+    keys = headline(results)
+    print_summary(keys)
+    results["seconds"] = time.perf_counter() - start
+    print(f"\n{mode} run took {results['seconds']:.0f} s")
+    if args.json:
+        out = {**keys, "targets": {k: {"target": t, "kind": kind, "met": met(k, keys[k])}
+                                   for k, (t, kind) in TARGETS.items()}, "details": results}
+        Path(args.json).write_text(json.dumps(out, indent=2, default=str) + "\n")
+        print(f"wrote {args.json}")
+    if chart:
+        from .chart import draw
+
+        draw(results, keys, chart)
+        print(f"drew {chart}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
