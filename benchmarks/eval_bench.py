@@ -127,17 +127,25 @@ def time_pass(pred: Callable[[Any], bool], runs: list[dict[str, Any]], repeat: i
     return _best(lambda: sum(1 for r in runs if pred(r)), repeat)
 
 
-def compare(label: str, text: str, hand: Callable[[dict[str, Any]], bool], runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Time the compiled predicate, the closure-per-node variant and the lambda; check they agree."""
-    generated = compile(text)
-    closures = compile_checked(check(text), inline=False)
-    t_gen, n_gen = time_pass(generated, runs)
-    t_clo, n_clo = time_pass(closures, runs)
-    t_hand, n_hand = time_pass(hand, runs)
-    if not n_gen == n_clo == n_hand:
-        raise AssertionError(f"{label}: compiled {n_gen}, closures {n_clo}, lambda {n_hand} matches")
-    return {"label": label, "matches": n_gen, "generated": t_gen, "closures": t_clo, "lambda": t_hand,
-            "ratio": t_gen / t_hand, "closure_ratio": t_clo / t_hand}
+def compare(label: str, text: str, hand: Callable[[dict[str, Any]], bool], runs: list[dict[str, Any]],
+            repeat: int = 5) -> dict[str, Any]:
+    """Time the compiled predicate, the closure-per-node variant and the lambda; check they agree.
+
+    The three take turns, pass by pass, so a change in machine load hits all of them alike.
+    """
+    variants = {"generated": compile(text), "closures": compile_checked(check(text), inline=False), "lambda": hand}
+    best = {name: float("inf") for name in variants}
+    counts = {}
+    for pred in variants.values():  # warm up: caches, the interpreter's specialisation
+        time_pass(pred, runs, repeat=1)
+    for _ in range(repeat):
+        for name, pred in variants.items():
+            t, counts[name] = time_pass(pred, runs, repeat=1)
+            best[name] = min(best[name], t)
+    if len(set(counts.values())) != 1:
+        raise AssertionError(f"{label}: the variants disagree: {counts}")
+    return {"label": label, "matches": counts["generated"], **best,
+            "ratio": best["generated"] / best["lambda"], "closure_ratio": best["closures"] / best["lambda"]}
 
 
 def tree_scaling(runs: list[dict[str, Any]], tree_filter: str = 'eq(name, "Retriever")') -> list[tuple[int, float, int]]:
@@ -158,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     runs = make_runs(args.runs, args.seed)
-    print(f"{len(runs):,} synthetic runs (seed {args.seed}); best of 5 passes, gc paused\n")
+    print(f"{len(runs):,} synthetic runs (seed {args.seed}); best of 5 interleaved passes, gc paused\n")
     print(f"{'filter':<15} {'matches':>8} {'compiled':>9} {'closures':>9} {'lambda':>9} {'compiled/lambda':>16} {'closures/lambda':>16}")
     for label, text, hand in FILTERS:
         r = compare(label, text, hand, runs)

@@ -35,6 +35,9 @@ __all__ = [
     "RunReader",
     "RunSourceError",
     "select",
+    "select_sql",
+    "open_engine",
+    "to_sql",
     "check",
     "check_query",
     "optimize",
@@ -43,3 +46,14 @@ __all__ = [
     "validate",
 ]
 __version__ = "0.1.0"
+
+#: The SQL backend, loaded on first use (it needs the optional ``sql`` extra: sqlglot, duckdb).
+_SQL_EXPORTS = ("to_sql", "select_sql", "open_engine")
+
+
+def __getattr__(name: str):  # noqa: ANN202 - module attribute hook
+    if name in _SQL_EXPORTS:
+        from . import sql
+
+        return getattr(sql, name)
+    raise AttributeError(f"module 'filterql' has no attribute {name!r}")

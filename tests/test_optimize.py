@@ -136,3 +136,22 @@ def test_cli_optimize():
     assert pretty.startswith("and(\n  ") and check(pretty) == optimize(long)
     bad = _cli("gt(latencyy, 5)")
     assert bad.returncode == 1 and "latency" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_readme_lists_every_rule_in_order():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Optimizer"):readme.index("## Semantics")]
+    positions = [section.find(f"| `{r.__name__}` |") for r in RULES]
+    assert -1 not in positions, [r.__name__ for r, p in zip(RULES, positions) if p == -1]
+    assert positions == sorted(positions)
+
+
+def test_checked_values_compare_by_value_and_json_type():
+    # gt(latency, 5) is gt(latency, "5s"), but a family value true is not the number 1 (nor 0 false).
+    assert check('gt(latency, 5)') == check('gt(latency, "5s")')
+    assert check('eq(metadata_value, true)') != check('eq(metadata_value, 1)')
+    assert check('eq(metadata_value, false)') != check('eq(metadata_value, 0)')
+    assert len({check('eq(metadata_value, true)'), check('eq(metadata_value, 1)')}) == 2
+    assert optimize('or(eq(metadata_value, true), eq(metadata_value, 1))') == check('in(metadata_value, [true, 1])')

@@ -98,7 +98,57 @@ def _predicate(result):
     return compile_checked(result)
 
 
-_SETTINGS = settings(max_examples=int(os.environ.get("FILTERQL_OPT_EXAMPLES", 100)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Tiny value pools shared by filters and runs, so bounds meet run values exactly (ties, nulls, gaps).
+_SMALL = {
+    "total_tokens": (("eq", "neq", "in") + ("gt", "gte", "lt", "lte") * 2, ("1", "2", "3"), (0, 1, 2, 3, None)),
+    "start_time": (("eq", "neq") + ("gt", "gte", "lt", "lte") * 2, ('"2024-05-01"', '"2024-05-02"', '"2024-05-03"'),
+                   ("2024-05-01T00:00:00Z", "2024-05-02T00:00:00Z", "2024-05-03T00:00:00Z")),
+    "name": (("eq", "neq", "in", "like", "notlike"), ('"a"', '"b"', '"c"'), ("a", "b", "c")),
+    "error": (("eq", "neq", "in", "like", "notlike"), ('"a"', '"b"', '"c"'), ("a", "b", None)),
+}
+
+
+@st.composite
+def _small_leaf(draw: st.DrawFn, fields: tuple[str, ...]):
+    from filterql.parser import parse
+    field = draw(st.sampled_from(fields))
+    ops, literals, _ = _SMALL[field]
+    op = draw(st.sampled_from(ops))
+    if op == "in":
+        items = draw(st.lists(st.sampled_from(literals), min_size=1, max_size=3))
+        return parse(f"in({field}, [{', '.join(items)}])")
+    if op in ("eq", "neq") and draw(st.integers(0, 5)) == 0:
+        return parse(f"{op}({field}, null)")
+    return parse(f"{op}({field}, {draw(st.sampled_from(literals))})")
+
+
+def small_filters(max_leaves: int = 10) -> st.SearchStrategy:
+    """Conditions on four scalar fields with tiny pools: every range, list and null rule fires often."""
+    subsets = [(f,) for f in sorted(_SMALL)] + [("error", "total_tokens"), tuple(sorted(_SMALL))]
+    def tree(fields: tuple[str, ...]) -> st.SearchStrategy:
+        sub = st.recursive(_small_leaf(fields), lambda c: st.one_of(
+            st.lists(c, min_size=1, max_size=4).map(_and),
+            st.lists(c, min_size=1, max_size=4).map(_or),
+            c.map(_not),
+        ), max_leaves=max_leaves // 2)
+        top = st.lists(st.one_of(_small_leaf(fields), sub), min_size=2, max_size=5)
+        return st.one_of(top.map(_and), top.map(_or), sub)
+
+    return st.sampled_from(subsets).flatmap(tree)
+
+
+@st.composite
+def small_runs(draw: st.DrawFn):
+    run = {"id": "00000000-0000-4000-8000-000000000001", "trace_id": "00000000-0000-4000-8000-000000000001",
+           "run_type": "llm"}
+    for field, (_, _, values) in _SMALL.items():
+        value = draw(st.sampled_from(values))
+        if value is not None or field == "total_tokens" and draw(st.booleans()):
+            run[field] = value
+    return run
+
+
+_SETTINGS = settings(max_examples=int(os.environ.get("FILTERQL_OPT_EXAMPLES", 75)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _check_agrees(raw, sample):
@@ -128,8 +178,14 @@ def test_optimized_scoped_filter_matches_the_same_runs(raw, sample):
     _check_agrees(raw, sample)
 
 
+@_SETTINGS
+@given(small_filters(), st.lists(small_runs(), min_size=1, max_size=8))
+def test_optimized_small_pool_filter_matches_the_same_runs(raw, sample):
+    _check_agrees(raw, sample)
+
+
 @settings(max_examples=100, deadline=None)
-@given(st.one_of(typed_filters(), crowded_filters(), scoped_filters()))
+@given(st.one_of(typed_filters(), crowded_filters(), scoped_filters(), small_filters()))
 def test_optimize_is_idempotent_smaller_and_round_trips(raw):
     typed = check(raw)
     result = optimize(typed)
@@ -142,7 +198,7 @@ def test_optimize_is_idempotent_smaller_and_round_trips(raw):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.one_of(typed_filters(), crowded_filters(), scoped_filters()))
+@given(st.one_of(typed_filters(), crowded_filters(), scoped_filters(), small_filters()))
 def test_canonical_is_a_fixed_point_and_equivalent_is_reflexive(raw):
     typed = check(raw)
     form = canonical(typed)

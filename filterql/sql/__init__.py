@@ -12,8 +12,11 @@ from .engines import ENGINES, ClickHouseEngine, DataFusionEngine, DuckDBEngine, 
 from .load import LoadError, connect, load_files, load_runs, materialize
 from .query import build_query, to_sql, where_clause
 
+#: ``select_sql(runs_or_files, engine="duckdb", **list_runs_arguments)``: matching run ids, via SQL.
+select_sql = select_ids
+
 __all__ = [
     "DIALECTS", "ENGINES", "Engine", "DuckDBEngine", "ClickHouseEngine", "DataFusionEngine",
     "LoadError", "build_query", "connect", "load_files", "load_runs", "materialize", "open_engine",
-    "render", "select_ids", "to_sql", "where_clause",
+    "render", "select_ids", "select_sql", "to_sql", "where_clause",
 ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import decimal
+import re
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any, Callable, Iterator
@@ -48,6 +49,7 @@ class _Ctx:
     run: str                        # alias of the ``runs`` row being tested
     negated: bool = False           # under a ``not``: atoms must never be NULL
     search_limit: int | None = None
+    nested: bool = False            # DuckDB's nested layout (layout.NESTED_COLUMNS and its macros)
 
     def under_not(self) -> _Ctx:
         return attrs.evolve(self, negated=True)
@@ -212,9 +214,32 @@ def _tags(ctx: _Ctx, where: exp.Expression) -> exp.Expression:
     return _in_subquery(ctx, layout.TAGS, where)
 
 
-def _entries(ctx: _Ctx, family: str, where: list[exp.Expression]) -> exp.Expression:
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_\-]+")
+
+
+def _entries(ctx: _Ctx, family: str, where: list[exp.Expression], key: str | None = None) -> exp.Expression:
+    """``run.id IN (SELECT run_id FROM run_entries AS e WHERE family AND where)``.
+
+    ``key``: every row must have this key. On the nested layout a plain
+    (dotless) key of metadata, inputs or outputs is read straight from the
+    document with ``filterql_key_entries`` instead of flattening every run.
+    """
+    if ctx.nested and key is not None and family != "feedback" and _PLAIN_KEY.fullmatch(key):
+        source = exp.Table(this=exp.Anonymous(this="filterql_key_entries", expressions=[_str(family), _str(key)]),
+                           alias=exp.TableAlias(this=exp.to_identifier("e")))
+        sub = exp.select(_col("run_id", "e")).from_(source).where(_and([_paren(w) for w in where]))
+        return exp.In(this=_col("id", ctx.run), query=sub.subquery())
     fam = exp.EQ(this=_col("family", "e"), expression=_str(family))
     return _in_subquery(ctx, layout.ENTRIES, _and([fam, *map(_paren, where)]))
+
+
+def _eq_key(nodes: list[ast.Expr]) -> str | None:
+    """The literal of an ``eq`` condition on a family key among ``nodes``, if any."""
+    for n in nodes:
+        if (isinstance(n, ast.Compare) and n.op == "eq" and FIELDS[n.field.name].type is FieldType.FAMILY_KEY
+                and isinstance(_value(n.value), str)):
+            return _value(n.value)
+    return None
 
 
 # --------------------------------------------------------- family entries
@@ -331,8 +356,9 @@ def _family_alone(node: ast.Expr, ctx: _Ctx) -> exp.Expression:
     family = family_of(node)
     assert family is not None
     if _is_negative(node):
-        return exp.Not(this=_entries(ctx, family, [_entry_pred(_positive_form(node))]))
-    return _entries(ctx, family, [_entry_pred(node)])
+        positive = _positive_form(node)
+        return exp.Not(this=_entries(ctx, family, [_entry_pred(positive)], _eq_key([positive])))
+    return _entries(ctx, family, [_entry_pred(node)], _eq_key([node]))
 
 
 def _is_family_condition(node: ast.Expr) -> bool:
@@ -365,7 +391,7 @@ def _compile_and(node: ast.And, ctx: _Ctx) -> exp.Expression:
     parts = []
     for slot in slots:
         if isinstance(slot, str):
-            parts.append(_entries(ctx, slot, [_entry_pred(c) for c in bound[slot]]))
+            parts.append(_entries(ctx, slot, [_entry_pred(c) for c in bound[slot]], _eq_key(bound[slot])))
         else:
             parts.append(compile_expr(slot, ctx))
     return _and([_paren(p) for p in parts])
@@ -402,6 +428,9 @@ def _compile_in(node: ast.In, ctx: _Ctx) -> exp.Expression:
     spec = FIELDS[node.field.name]
     values = [_value(i) for i in node.values.items]
     if spec.type is FieldType.STRING_LIST:
+        if ctx.nested:
+            overlap = exp.ArrayOverlaps(this=_col("tags", ctx.run), expression=exp.Array(expressions=[_str(v) for v in values]))
+            return _safe(overlap, ctx)
         tag = _col("tag", "e")
         return _tags(ctx, exp.In(this=tag, expressions=[_str(v) for v in values]))
     col = _col(layout.column_of(spec.name), ctx.run)
@@ -426,9 +455,11 @@ def _compile_like(node: ast.Like, ctx: _Ctx) -> exp.Expression:
 def _compile_has(node: ast.Has, ctx: _Ctx) -> exp.Expression:
     value = _value(node.value)
     if node.field.name == "tags":
+        if ctx.nested:
+            return _safe(exp.ArrayContains(this=_col("tags", ctx.run), expression=_str(value)), ctx)
         return _tags(ctx, exp.EQ(this=_col("tag", "e"), expression=_str(value)))
     leaves = list(flatten_json(value))
-    return _and([_entries(ctx, "metadata", [exp.EQ(this=_col("key", "e"), expression=_str(k)), _entry_typed_eq(v)])
+    return _and([_entries(ctx, "metadata", [exp.EQ(this=_col("key", "e"), expression=_str(k)), _entry_typed_eq(v)], k)
                  for k, v in leaves])
 
 
@@ -453,6 +484,10 @@ def _search_term(term: str, field: str | None, ctx: _Ctx) -> exp.Expression:
         exp.EQ(this=_col("vtype", "e"), expression=_str("string")),
         _contains(_col("vstr", "e"), term, ctx)]))
     tags = lambda: _tags(ctx, _contains(_col("tag", "e"), term, ctx))  # noqa: E731
+    if ctx.nested:
+        entry = lambda fams: _or([  # noqa: E731
+            _paren(_safe(_doc_contains(_col(_FAMILY_OBJECT_COLUMN[f], ctx.run), term, ctx), ctx)) for f in fams])
+        tags = lambda: _safe(_tags_contain(term, ctx), ctx)  # noqa: E731
     if field is None:
         return _or([
             _paren(_safe(_contains(_col("name", ctx.run), term, ctx), ctx)),
@@ -465,6 +500,21 @@ def _search_term(term: str, field: str | None, ctx: _Ctx) -> exp.Expression:
     if field in _OBJECT_FAMILY:
         return entry((_OBJECT_FAMILY[field],))
     return _safe(_contains(_col(layout.column_of(field), ctx.run), term, ctx), ctx)
+
+
+_FAMILY_OBJECT_COLUMN = {family: column for column, family in _OBJECT_FAMILY.items()}
+
+
+def _doc_contains(doc: exp.Expression, term: str, ctx: _Ctx) -> exp.Expression:
+    limit = exp.Null() if ctx.search_limit is None else _int(ctx.search_limit)
+    return exp.Anonymous(this="filterql_doc_contains", expressions=[doc, _str(term), limit])
+
+
+def _tags_contain(term: str, ctx: _Ctx) -> exp.Expression:
+    t = exp.to_identifier("t")
+    matching = exp.ArrayFilter(this=_col("tags", ctx.run),
+                               expression=exp.Lambda(this=_contains(t, term, ctx), expressions=[t]))
+    return exp.GT(this=exp.Length(this=matching), expression=_int(0))
 
 
 def _compile_search(node: ast.Search, ctx: _Ctx) -> exp.Expression:
@@ -501,9 +551,14 @@ def compile_expr(node: ast.Expr, ctx: _Ctx) -> exp.Expression:
     return rule(node, ctx)
 
 
-def compile_where(typed: ast.Expr, run: str = "r", *, search_limit: int | None = None) -> exp.Expression:
-    """The checked filter ``typed`` as a boolean over the ``runs`` row aliased ``run``."""
-    return compile_expr(typed, _Ctx(run=run, search_limit=search_limit))
+def compile_where(typed: ast.Expr, run: str = "r", *, search_limit: int | None = None,
+                  nested: bool = False) -> exp.Expression:
+    """The checked filter ``typed`` as a boolean over the ``runs`` row aliased ``run``.
+
+    ``nested`` targets DuckDB's nested layout (README "SQL"); the default is the
+    flat layout every engine has.
+    """
+    return compile_expr(typed, _Ctx(run=run, search_limit=search_limit, nested=nested))
 
 
 def flatten_json(value: Any, prefix: str | None = None) -> Iterator[tuple[str, Any]]:

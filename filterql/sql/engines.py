@@ -31,24 +31,30 @@ class Engine:
     def rows(self, sql: str) -> list[tuple[Any, ...]]:  # pragma: no cover - interface
         raise NotImplementedError
 
+    #: Whether the engine holds DuckDB's nested layout (layout.NESTED_COLUMNS and macros).
+    nested = False
+
     def select_ids(self, **arguments: Any) -> list[str]:
         """Ids of the runs matching ``list_runs`` arguments, in result order."""
-        query = build_query(**arguments)
+        query = build_query(nested=self.nested, **arguments)
         return [row[0] for row in self.rows(render(query, self.dialect))]
 
 
 class DuckDBEngine(Engine):
     dialect = "duckdb"
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, nested: bool = True) -> None:
         self.con = con
+        self.nested = nested
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         return self.con.execute(sql).fetchall()
 
     def tables(self) -> dict[str, pa.Table]:
-        """The layout as Arrow tables (for the other engines)."""
-        return {name: self.con.sql(f"SELECT * FROM {name}").to_arrow_table() for name in _TABLES}
+        """The flat layout as Arrow tables (for the other engines)."""
+        columns = {layout.RUNS: ", ".join(layout.RUN_COLUMNS)}
+        return {name: self.con.sql(f"SELECT {columns.get(name, '*')} FROM {name}").to_arrow_table()
+                for name in _TABLES}
 
 
 class ClickHouseEngine(Engine):
@@ -99,11 +105,13 @@ ENGINES = ("duckdb", "clickhouse", "datafusion")
 
 
 def open_engine(source: Iterable[Any] | Sequence[PathLike] | PathLike, engine: str = "duckdb", *,
-                con: duckdb.DuckDBPyConnection | None = None, progress: bool | None = None) -> Engine:
+                con: duckdb.DuckDBPyConnection | None = None, progress: bool | None = None,
+                nested: bool = True) -> Engine:
     """Load ``source`` (file paths, or in-memory runs) and return an engine holding the layout.
 
     Files stay views over DuckDB's readers (a query reads only what it needs);
     in-memory runs are materialized once. ``con`` reuses a DuckDB connection.
+    ``nested=False`` makes DuckDB run the flat layout's SQL (as the other engines do).
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
@@ -120,7 +128,7 @@ def open_engine(source: Iterable[Any] | Sequence[PathLike] | PathLike, engine: s
         else:
             load_runs(items, con)
             in_memory = True
-    duck = DuckDBEngine(con)
+    duck = DuckDBEngine(con, nested=nested)
     if engine == "duckdb":
         if in_memory:
             materialize(con)

@@ -33,7 +33,7 @@ from typing import Mapping
 from ..catalog import FIELDS, FieldType
 
 __all__ = [
-    "RUNS", "TAGS", "ENTRIES", "THREAD_PRESENT", "RUN_COLUMNS", "TAG_COLUMNS", "ENTRY_COLUMNS",
+    "RUNS", "TAGS", "ENTRIES", "THREAD_PRESENT", "NESTED_COLUMNS", "RUN_COLUMNS", "TAG_COLUMNS", "ENTRY_COLUMNS",
     "DECIMAL_SCALE", "DECIMAL_TYPE", "column_of", "FAMILY_NAMES",
 ]
 
@@ -73,6 +73,12 @@ THREAD_PRESENT = "has_thread_id"
 RUN_COLUMNS: Mapping[str, str] = MappingProxyType({
     **{column_of(name): _SQL_TYPE[spec.type] for name, spec in FIELDS.items() if spec.type in _SQL_TYPE},
     THREAD_PRESENT: "BOOLEAN",
+})
+#: DuckDB's layout adds these to ``runs`` (README "SQL": the nested layout), with two macros,
+#: ``filterql_key_entries(family, key)`` and ``filterql_doc_contains(doc, term, limit)``, so
+#: tags, key lookups and search need no semi-join. The other engines get the flat tables.
+NESTED_COLUMNS: Mapping[str, str] = MappingProxyType({
+    "tags": "VARCHAR[]", "metadata": "JSON", "inputs": "JSON", "outputs": "JSON",
 })
 TAG_COLUMNS: Mapping[str, str] = MappingProxyType({"run_id": "VARCHAR", "tag": "VARCHAR"})
 ENTRY_COLUMNS: Mapping[str, str] = MappingProxyType({

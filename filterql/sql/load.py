@@ -222,8 +222,38 @@ def _runs_view() -> str:
     exprs["is_root"] = "parent_run_id IS NULL"
     exprs["thread_id"] = f"CASE WHEN json_type({thread}) = 'VARCHAR' THEN {thread} ->> '$' END"
     exprs[layout.THREAD_PRESENT] = f"{thread} IS NOT NULL"
+    # DuckDB's nested columns (layout.NESTED_COLUMNS): objects only, as the evaluator flattens only objects.
+    exprs["tags"] = "tags"
+    for column, root in _DOCS.items():
+        exprs[column] = f"CASE WHEN json_type({root}) = 'OBJECT' THEN {root} END"
     select = ", ".join(f"{expr} AS {col}" for col, expr in exprs.items())
     return f"SELECT {select} FROM {SOURCE}"
+
+
+_DOCS = {"metadata": "extra -> 'metadata'", "inputs": "inputs", "outputs": "outputs"}
+
+
+def _macros() -> str:
+    """DuckDB macros of the nested layout (README "SQL"): direct key lookup and search over a document."""
+    roots = " ".join(f"WHEN {_lit(f)} THEN {r}" for f, r in zip(("metadata", "input", "output"), _DOCS.values()))
+    return f"""
+CREATE OR REPLACE MACRO filterql_doc_contains(doc, term, lim) AS
+  len(list_filter(json_extract(doc, '$..*'),
+      lambda v: json_type(v) = 'VARCHAR' AND strpos(lower(substring(v ->> '$', 1, COALESCE(lim, 2147483647))), term) > 0))
+  > 0;
+CREATE OR REPLACE MACRO filterql_key_entries(fam, k) AS TABLE
+WITH RECURSIVE walk(run_id, family, key, node, t) AS (
+  SELECT id, fam, k, n, json_type(n) FROM (
+    SELECT id, json_extract(CASE fam {roots} END, '$."' || k || '"') AS n FROM {SOURCE}
+  ) WHERE n IS NOT NULL AND json_type(n) <> 'OBJECT'
+  UNION ALL
+  SELECT w.run_id, w.family, w.key, je.value, je.type
+  FROM walk AS w, json_each(w.node) AS je WHERE w.t = 'ARRAY' AND je.type <> 'OBJECT'
+),
+leaves AS (SELECT run_id, family, key, node, t, CAST(NULL AS JSON) AS snode FROM walk WHERE t <> 'ARRAY'),
+{_typed_entries("leaves")}
+SELECT run_id, family, key, vtype, vstr, vnum, score FROM typed;
+"""
 
 
 def _drop_layout(con: duckdb.DuckDBPyConnection) -> None:
@@ -242,6 +272,7 @@ def _create_layout(con: duckdb.DuckDBPyConnection, source_sql: str) -> None:
     con.execute(f"CREATE OR REPLACE VIEW {layout.TAGS} AS "
                 f"SELECT id AS run_id, unnest(tags) AS tag FROM {SOURCE} WHERE tags IS NOT NULL")
     con.execute(f"CREATE OR REPLACE VIEW {layout.ENTRIES} AS {_entries_view()}")
+    con.execute(_macros())
 
 
 def _first_line(error: BaseException) -> str:

@@ -33,10 +33,10 @@ def _typed(filter: FilterArg, context: str) -> ast.Expr | None:
 
 
 def where_clause(filter: FilterArg, *, context: str = "filter", alias: str = "r",
-                 search_limit: int | None = None) -> exp.Expression:
+                 search_limit: int | None = None, nested: bool = False) -> exp.Expression:
     """The filter as a sqlglot boolean over the ``runs`` row aliased ``alias``."""
     typed = _typed(filter, context)
-    return exp.true() if typed is None else compile_where(typed, alias, search_limit=search_limit)
+    return exp.true() if typed is None else compile_where(typed, alias, search_limit=search_limit, nested=nested)
 
 
 def _uuid_text(value: Any, name: str) -> str:
@@ -74,11 +74,11 @@ def _keyword_conditions(alias: str, *, is_root: bool | None, run_type: str | Non
 
 
 def _semi_join(alias: str, outer: str, inner: str, typed: ast.Expr, depth: int,
-               search_limit: int | None) -> exp.Expression:
+               search_limit: int | None, nested: bool) -> exp.Expression:
     sub_alias = run_alias(depth)
     sub = (exp.select(exp.column(inner, table=sub_alias))
            .from_(exp.to_table(layout.RUNS).as_(sub_alias))
-           .where(compile_where(typed, sub_alias, search_limit=search_limit)))
+           .where(compile_where(typed, sub_alias, search_limit=search_limit, nested=nested)))
     return exp.In(this=exp.column(outer, table=alias), query=sub.subquery())
 
 
@@ -86,11 +86,13 @@ def build_query(filter: FilterArg = None, *, trace_filter: FilterArg = None, tre
                 is_root: bool | None = None, run_type: str | None = None, error: bool | None = None,
                 start_time: str | _dt.datetime | None = None, trace_id: Any = None, parent_run_id: Any = None,
                 run_ids: Iterable[Any] | None = None, limit: int | None = None,
-                columns: Sequence[str] = ("id",), search_limit: int | None = None) -> exp.Select:
+                columns: Sequence[str] = ("id",), search_limit: int | None = None, nested: bool = False) -> exp.Select:
     """``SELECT columns FROM runs`` for ``list_runs`` arguments, newest ``start_time`` first, ties by id.
 
     Filters are validated in their context first (:class:`FilterValidationError`
     on any error). ``run_ids`` ignores every other filtering argument (SPEC §1).
+    ``nested`` targets DuckDB's nested layout (faster there); the default flat
+    layout runs on every engine.
     """
     alias = run_alias(0)
     for c in columns:
@@ -102,15 +104,15 @@ def build_query(filter: FilterArg = None, *, trace_filter: FilterArg = None, tre
         conds = [exp.In(this=exp.column("id", table=alias), expressions=ids)] if ids else [exp.false()]
     else:
         typed = _typed(filter, "filter")
-        conds = [] if typed is None else [compile_where(typed, alias, search_limit=search_limit)]
+        conds = [] if typed is None else [compile_where(typed, alias, search_limit=search_limit, nested=nested)]
         conds += _keyword_conditions(alias, is_root=is_root, run_type=run_type, error=error, start_time=start_time,
                                      trace_id=trace_id, parent_run_id=parent_run_id)
         trace = _typed(trace_filter, "trace_filter")
         if trace is not None:
-            conds.append(_semi_join(alias, "trace_id", "id", trace, 1, search_limit))
+            conds.append(_semi_join(alias, "trace_id", "id", trace, 1, search_limit, nested))
         tree = _typed(tree_filter, "tree_filter")
         if tree is not None:
-            conds.append(_semi_join(alias, "trace_id", "trace_id", tree, 2, search_limit))
+            conds.append(_semi_join(alias, "trace_id", "trace_id", tree, 2, search_limit, nested))
     query = exp.select(*(exp.column(c, table=alias) for c in columns)).from_(exp.to_table(layout.RUNS).as_(alias))
     if conds:
         query = query.where(exp.and_(*(exp.paren(c) if isinstance(c, exp.Or) else c for c in conds)))
