@@ -411,6 +411,10 @@ def _compile_compare(node: ast.Compare, ctx: _Ctx) -> exp.Expression:
     spec = FIELDS[node.field.name]
     value = _value(node.value)
     col = _col(layout.column_of(spec.name), ctx.run)
+    if ctx.nested and spec.type is FieldType.TIMESTAMP and value is not None:
+        # The native timestamp column, so DuckDB can skip row groups by their statistics.
+        naive = value.astimezone(_dt.timezone.utc).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        return _safe(_cmp(node.op, _col(spec.name, ctx.run), exp.cast(_str(naive), "TIMESTAMP")), ctx)
     present = _col(layout.THREAD_PRESENT, ctx.run) if spec.name == "thread_id" else None
     if value is None:
         if present is not None:

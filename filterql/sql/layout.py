@@ -79,6 +79,8 @@ RUN_COLUMNS: Mapping[str, str] = MappingProxyType({
 #: tags, key lookups and search need no semi-join. The other engines get the flat tables.
 NESTED_COLUMNS: Mapping[str, str] = MappingProxyType({
     "tags": "VARCHAR[]", "metadata": "JSON", "inputs": "JSON", "outputs": "JSON",
+    # naive UTC timestamps: comparisons on them push down into DuckDB's Parquet reader
+    "start_time": "TIMESTAMP", "end_time": "TIMESTAMP", "first_token_time": "TIMESTAMP",
 })
 TAG_COLUMNS: Mapping[str, str] = MappingProxyType({"run_id": "VARCHAR", "tag": "VARCHAR"})
 ENTRY_COLUMNS: Mapping[str, str] = MappingProxyType({

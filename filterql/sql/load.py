@@ -77,7 +77,8 @@ def _json_source(relation: str) -> str:
         text = f"(j ->> {_lit(name)})"
         cols.append(f"{_uuid_text(text) if name in _UUIDS else text} AS {name}")
     for name in _TIMES:
-        cols.append(f"TRY_CAST(j ->> {_lit(name)} AS TIMESTAMPTZ) AS {name}")
+        # Naive TIMESTAMP in UTC: Parquet's native type, so filters push down into the reader.
+        cols.append(f"CAST(TRY_CAST(j ->> {_lit(name)} AS TIMESTAMPTZ) AS TIMESTAMP) AS {name}")
     for name in _INTS:
         cols.append(f"TRY_CAST(j ->> {_lit(name)} AS BIGINT) AS {name}")
     for name in _DECIMALS:
@@ -108,19 +109,23 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, paths: Sequence[str]) -> str
         kind = schema[name].upper()
         ident = f'"{name}"'
         if sql_type == "JSON":
-            if kind.startswith(("VARCHAR", "JSON")):
-                value = f"CASE WHEN json_valid({ident}) THEN CAST({ident} AS JSON) END"
+            value = f"TRY_CAST({ident} AS JSON)" if kind.startswith(("VARCHAR", "JSON")) else f"to_json({ident})"
+        elif sql_type == "TIMESTAMP":
+            if kind == "TIMESTAMP":
+                value = ident  # naive = UTC, as the evaluator reads it; kept native for filter pushdown
+            elif kind.startswith("TIMESTAMP"):
+                value = f"CAST({ident} AS TIMESTAMP)"
             else:
-                value = f"to_json({ident})"
+                value = f"CAST(TRY_CAST({ident} AS TIMESTAMPTZ) AS TIMESTAMP)"
         elif sql_type == "VARCHAR[]" and kind.startswith("VARCHAR") and not kind.endswith("[]"):
-            value = f"TRY_CAST(CASE WHEN json_valid({ident}) THEN CAST({ident} AS JSON) END AS VARCHAR[])"
+            value = f"TRY_CAST(TRY_CAST({ident} AS JSON) AS VARCHAR[])"
         elif name in _UUIDS:
             value = _uuid_text(f"CAST({ident} AS VARCHAR)")
         else:
             value = ident if kind == sql_type else f"TRY_CAST({ident} AS {sql_type})"
         return f"{value} AS {name}"
 
-    cols = [col(n, "VARCHAR") for n in _TEXT] + [col(n, "TIMESTAMP WITH TIME ZONE") for n in _TIMES]
+    cols = [col(n, "VARCHAR") for n in _TEXT] + [col(n, "TIMESTAMP") for n in _TIMES]
     cols += [col(n, "BIGINT") for n in _INTS] + [col(n, layout.DECIMAL_TYPE) for n in _DECIMALS]
     cols += [col("in_dataset", "BOOLEAN"), col("tags", "VARCHAR[]")] + [col(n, "JSON") for n in _JSON]
     cols.append("to_json(p) AS raw")
@@ -224,8 +229,9 @@ def _runs_view() -> str:
     exprs[layout.THREAD_PRESENT] = f"{thread} IS NOT NULL"
     # DuckDB's nested columns (layout.NESTED_COLUMNS): objects only, as the evaluator flattens only objects.
     exprs["tags"] = "tags"
+    exprs.update({t: t for t in _TIMES})
     for column, root in _DOCS.items():
-        exprs[column] = f"CASE WHEN json_type({root}) = 'OBJECT' THEN {root} END"
+        exprs[column] = root  # may be a non-object: the macros check (one JSON parse fewer per run)
     select = ", ".join(f"{expr} AS {col}" for col, expr in exprs.items())
     return f"SELECT {select} FROM {SOURCE}"
 
@@ -235,22 +241,33 @@ _DOCS = {"metadata": "extra -> 'metadata'", "inputs": "inputs", "outputs": "outp
 
 def _macros() -> str:
     """DuckDB macros of the nested layout (README "SQL"): direct key lookup and search over a document."""
-    roots = " ".join(f"WHEN {_lit(f)} THEN {r}" for f, r in zip(("metadata", "input", "output"), _DOCS.values()))
+    # A member of a non-object is NULL, so '$.metadata."k"' is exactly metadata's member k.
+    paths = {"metadata": ("extra", "'$.metadata.\"'"), "input": ("inputs", "'$.\"'"), "output": ("outputs", "'$.\"'")}
+    member = " ".join(f"WHEN {_lit(f)} THEN json_extract({col}, {prefix} || k || '\"')"
+                      for f, (col, prefix) in paths.items())
     return f"""
 CREATE OR REPLACE MACRO filterql_doc_contains(doc, term, lim) AS
-  len(list_filter(json_extract(doc, '$..*'),
+  json_type(doc) = 'OBJECT' AND len(list_filter(json_extract(doc, '$..*'),
       lambda v: json_type(v) = 'VARCHAR' AND strpos(lower(substring(v ->> '$', 1, COALESCE(lim, 2147483647))), term) > 0))
   > 0;
 CREATE OR REPLACE MACRO filterql_key_entries(fam, k) AS TABLE
-WITH RECURSIVE walk(run_id, family, key, node, t) AS (
-  SELECT id, fam, k, n, json_type(n) FROM (
-    SELECT id, json_extract(CASE fam {roots} END, '$."' || k || '"') AS n FROM {SOURCE}
+WITH RECURSIVE members AS (
+  SELECT id AS run_id, n AS node, json_type(n) AS t FROM (
+    SELECT id, CASE fam {member} END AS n FROM {SOURCE}
   ) WHERE n IS NOT NULL AND json_type(n) <> 'OBJECT'
+),
+-- Only arrays need the recursive walk (collapsing nested arrays onto the key).
+walk(run_id, node, t) AS (
+  SELECT run_id, node, t FROM members WHERE t = 'ARRAY'
   UNION ALL
-  SELECT w.run_id, w.family, w.key, je.value, je.type
+  SELECT w.run_id, je.value, je.type
   FROM walk AS w, json_each(w.node) AS je WHERE w.t = 'ARRAY' AND je.type <> 'OBJECT'
 ),
-leaves AS (SELECT run_id, family, key, node, t, CAST(NULL AS JSON) AS snode FROM walk WHERE t <> 'ARRAY'),
+leaves AS (
+  SELECT run_id, fam AS family, k AS key, node, t, CAST(NULL AS JSON) AS snode FROM members WHERE t <> 'ARRAY'
+  UNION ALL
+  SELECT run_id, fam, k, node, t, CAST(NULL AS JSON) FROM walk WHERE t <> 'ARRAY'
+),
 {_typed_entries("leaves")}
 SELECT run_id, family, key, vtype, vstr, vnum, score FROM typed;
 """
@@ -325,9 +342,26 @@ def load_files(paths: Sequence[PathLike] | PathLike, con: duckdb.DuckDBPyConnect
     if skip_invalid:
         source = f"SELECT * FROM ({source}) WHERE {' AND '.join(f'{c} IS NOT NULL' for c in REQUIRED)}"
     _create_layout(con, source)
-    if check and not skip_invalid:
+    if check and not skip_invalid and not (kinds == {"parquet"} and _parquet_statistics_say_complete(con, items)):
         _check_runs(con, ", ".join(items))
     return con
+
+
+def _parquet_statistics_say_complete(con: duckdb.DuckDBPyConnection, paths: Sequence[str]) -> bool:
+    """Whether the files' own statistics prove every run has the required fields (no scan needed).
+
+    True only when ``start_time`` is a native timestamp and every required
+    column chunk records a null count of zero; otherwise the rows are checked.
+    """
+    files = ", ".join(_lit(p) for p in paths)
+    types = dict(con.execute(f"SELECT name, type FROM parquet_schema([{files}])").fetchall())
+    if types.get("start_time") not in ("INT64", "INT96") or any(types.get(c) is None for c in REQUIRED):
+        return False
+    wanted = ", ".join(_lit(c) for c in REQUIRED)
+    chunks, nulls, unknown = con.execute(
+        f"SELECT count(*), sum(stats_null_count), count(*) FILTER (WHERE stats_null_count IS NULL) "
+        f"FROM parquet_metadata([{files}]) WHERE path_in_schema IN ({wanted})").fetchall()[0]
+    return bool(chunks) and not unknown and not nulls
 
 
 def _to_dict(run: Any) -> Any:
