@@ -134,10 +134,19 @@ def _cmd_check(args: argparse.Namespace) -> int:
         valid = not any(d.severity == "error" for d in diagnostics)
         document = {"valid": valid, "diagnostics": [d.to_json() for d in diagnostics]}
         text = format_diagnostics(diagnostics, source)
+        text += ("\n" if text else "") + _verdict(diagnostics)
     out = json.dumps(document, ensure_ascii=_has_surrogate(text)) if args.format == "json" else text
     if out:  # an undecodable command-line byte arrives as a lone surrogate, which UTF-8 cannot carry
         print(out.encode("utf-8", "backslashreplace").decode("utf-8"))
     return EXIT_OK if valid else EXIT_INVALID
+
+
+def _verdict(diagnostics: Sequence[Any]) -> str:
+    """The closing line of ``check``'s text output: valid or not, with the counts."""
+    errors = sum(d.severity == "error" for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    counts = ", ".join(f"{n} {word}{'s' if n != 1 else ''}" for n, word in ((errors, "error"), (warnings, "warning")) if n)
+    return ("invalid" if errors else "valid") + (f" ({counts})" if counts else "")
 
 
 class _Progress:

@@ -184,11 +184,12 @@ def test_cli_check_text(capsys) -> None:  # noqa: ANN001
     rc, out = run(["check", 'eq(nmae, "x")'], capsys=capsys)
     assert rc == 1
     assert out.splitlines() == ["line 1, column 4: error[unknown-field]: unknown field `nmae`", '  eq(nmae, "x")',
-                                "     ^^^^", "  hint: did you mean `name`?"]
+                                "     ^^^^", "  hint: did you mean `name`?", "invalid (1 error)"]
     rc, out = run(["check", 'eq(run_type, "LLM")'], capsys=capsys)
     assert rc == 0 and "warning[unknown-value]" in out
+    assert out.splitlines()[-1] == "valid (1 warning)"
     rc, out = run(["check", 'eq(name, "x")'], capsys=capsys)
-    assert (rc, out) == (0, "")
+    assert (rc, out) == (0, "valid\n")
 
 
 def test_cli_check_json_stdin_and_profile(capsys) -> None:  # noqa: ANN001
