@@ -231,3 +231,46 @@ def test_cli_match_duckdb_bad_file_exits_1(tmp_path, capsys):
 def test_public_exports():
     assert filterql.to_sql is to_sql
     assert callable(filterql.select_sql)
+
+
+def test_search_reads_escaped_json_text_exactly(tmp_path):
+    # The DuckDB engine first looks for a term in a document's JSON text; escapes must not hide it.
+    rid = "00000000-0000-4000-8000-000000000001"
+    line = ('{"id": "%s", "trace_id": "%s", "name": "n", "run_type": "llm", "start_time": "2024-05-01T00:00:00Z", '
+            '"inputs": {"q": "\\u00c9t\\u00e9 \\"quoted\\" back\\\\slash"}, "outputs": {"time\\u006fut": "x"}}' % (rid, rid))
+    path = tmp_path / "runs.jsonl"
+    path.write_text(line + "\n")
+    engine = open_engine(path)
+    for text, hit in (("été", True), ("quoted", True), ('"quoted"', True), ("back\\slash", True),
+                      ("timeout", False), ("ÉTÉ", True)):
+        want = [r["id"] for r in filterql.select(filterql.read_runs(path), filter=f"search({json.dumps(text)})")]
+        assert want == ([rid] if hit else []), text
+        assert engine.select_ids(filter=f"search({json.dumps(text)})") == want, text
+
+
+def test_cli_match_duckdb_skip_invalid_counts(tmp_path, capsys):
+    from conformance import RUNS_FILE
+
+    lines = RUNS_FILE.read_text().splitlines()[:3] + ['{"name": "x"}', "not json"]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    assert main(["match", str(path), "--engine", "duckdb", "--ids-only", "--skip-invalid"]) == 0
+    captured = capsys.readouterr()
+    assert len(captured.out.split()) == 3
+    assert "skipped 2 invalid runs" in captured.err
+
+
+def test_langsmith_run_objects_load():
+    import datetime as dt
+    import uuid
+
+    from langsmith import schemas
+
+    rid = uuid.UUID("00000000-0000-4000-8000-000000000007")
+    run = schemas.Run(id=rid, trace_id=rid, name="ChatOpenAI", run_type="llm", inputs={"q": "hello"},
+                      start_time=dt.datetime(2024, 5, 1, 10), end_time=dt.datetime(2024, 5, 1, 10, 0, 2),
+                      tags=["prod"], extra={"metadata": {"env": "prod"}})
+    engine = open_engine([run])
+    for f in ('lte(latency, "2s")', 'has(tags, "prod")', 'and(eq(metadata_key, "env"), eq(metadata_value, "prod"))',
+              'search("HELLO")'):
+        assert engine.select_ids(filter=f) == [str(rid)], f

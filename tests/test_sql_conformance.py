@@ -18,9 +18,11 @@ _ERROR_TYPES = {"syntax": (FilterSyntaxError, FilterValidationError), "validatio
                 "any": FilterError}
 
 
-@pytest.fixture(scope="module", params=ENGINES)
+@pytest.fixture(scope="module", params=(*ENGINES, "duckdb-flat"))
 def engine(request):
-    """The conformance runs loaded from the JSONL file, on each engine."""
+    """The conformance runs loaded from the JSONL file, on each engine (DuckDB with both layouts)."""
+    if request.param == "duckdb-flat":
+        return open_engine(RUNS_FILE, "duckdb", nested=False)
     return open_engine(RUNS_FILE, request.param)
 
 

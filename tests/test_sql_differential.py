@@ -43,18 +43,21 @@ def _arguments(draw: st.DrawFn) -> dict[str, Any]:
         args.update(draw(_keywords))
     if draw(st.integers(0, 15)) == 0:
         args["run_ids"] = draw(st.lists(st.sampled_from(UUIDS), max_size=3))
+    if draw(st.integers(0, 5)) == 0:
+        args["search_limit"] = draw(st.sampled_from((1, 3, 6, 250)))
     return args
 
 
 _CON: dict[str, Any] = {}
 # Moderate budgets keep the suite fast; FILTERQL_SQL_EXAMPLES=10 runs ten times more.
 _SCALE = int(os.environ.get("FILTERQL_SQL_EXAMPLES", "1"))
-_BUDGET = {"duckdb": 30 * _SCALE, "clickhouse": 8 * _SCALE, "datafusion": 8 * _SCALE}
+_BUDGET = {"duckdb": 30 * _SCALE, "duckdb-flat": 10 * _SCALE, "clickhouse": 8 * _SCALE, "datafusion": 8 * _SCALE}
 
 
 def _check(engine_name: str, runs: list[dict[str, Any]], argument_sets: list[dict[str, Any]]) -> None:
     con = _CON.setdefault(engine_name, connect(progress=False))
-    engine = open_engine(runs, engine_name, con=con)
+    flat = engine_name == "duckdb-flat"
+    engine = open_engine(runs, "duckdb" if flat else engine_name, con=con, nested=not flat)
     for args in argument_sets:
         want = [r["id"] for r in select(runs, **args)]
         got = engine.select_ids(**args)

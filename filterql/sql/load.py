@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence, Union
 
 from sqlglot import exp
 
+from ..runs import as_dict
 from ..sources import RunSourceError
 from . import layout
 
@@ -67,15 +68,16 @@ def _lit(value: str) -> str:
 
 def _uuid_text(expr: str) -> str:
     # Canonical lowercase text, so uuid equality is text equality; non-UUIDs kept as they are.
-    return f"COALESCE(CAST(TRY_CAST({expr} AS UUID) AS VARCHAR), {expr})"
+    # 36 lowercase characters are taken as canonical without parsing, as the evaluator does.
+    return (f"CASE WHEN length({expr}) = 36 AND {expr} = lower({expr}) THEN {expr} "
+            f"ELSE COALESCE(CAST(TRY_CAST({expr} AS UUID) AS VARCHAR), {expr}) END")
 
 
 def _json_source(relation: str) -> str:
     """The normalized SELECT over a relation with one JSON column ``j`` per run."""
     cols: list[str] = []
     for name in _TEXT:
-        text = f"(j ->> {_lit(name)})"
-        cols.append(f"{_uuid_text(text) if name in _UUIDS else text} AS {name}")
+        cols.append(f"{_uuid_text(name) if name in _UUIDS else name} AS {name}")
     for name in _TIMES:
         # Naive TIMESTAMP in UTC: Parquet's native type, so filters push down into the reader.
         cols.append(f"CAST(TRY_CAST(j ->> {_lit(name)} AS TIMESTAMPTZ) AS TIMESTAMP) AS {name}")
@@ -88,7 +90,9 @@ def _json_source(relation: str) -> str:
     for name in _JSON:
         cols.append(f"(j -> {_lit(name)}) AS {name}")
     cols.append("j AS raw")
-    return f"SELECT {', '.join(cols)} FROM {relation}"
+    # Text fields are extracted once below, then normalized (ids) above.
+    texts = ", ".join(f"(j ->> {_lit(name)}) AS {name}" for name in _TEXT)
+    return f"SELECT {', '.join(cols)} FROM (SELECT j, {texts} FROM {relation})"
 
 
 def _parquet_source(con: duckdb.DuckDBPyConnection, paths: Sequence[str]) -> str:
@@ -250,6 +254,12 @@ CREATE OR REPLACE MACRO filterql_doc_contains(doc, term, lim) AS
   json_type(doc) = 'OBJECT' AND len(list_filter(json_extract(doc, '$..*'),
       lambda v: json_type(v) = 'VARCHAR' AND strpos(lower(substring(v ->> '$', 1, COALESCE(lim, 2147483647))), term) > 0))
   > 0;
+-- The same, first testing the document's text: a string value holding the term holds it verbatim
+-- in the text unless the writer escaped something. Only for terms without '"', '\\', '/' or control
+-- characters (the compiler checks), and the text must hold no \\u escape.
+CREATE OR REPLACE MACRO filterql_doc_contains_plain(doc, term, lim) AS
+  (strpos(lower(CAST(doc AS VARCHAR)), term) > 0 OR contains(CAST(doc AS VARCHAR), '\\u'))
+  AND filterql_doc_contains(doc, term, lim);
 CREATE OR REPLACE MACRO filterql_key_entries(fam, k) AS TABLE
 WITH RECURSIVE members AS (
   SELECT id AS run_id, n AS node, json_type(n) AS t FROM (
@@ -364,23 +374,13 @@ def _parquet_statistics_say_complete(con: duckdb.DuckDBPyConnection, paths: Sequ
     return bool(chunks) and not unknown and not nulls
 
 
-def _to_dict(run: Any) -> Any:
-    if isinstance(run, dict):
-        return run
-    for method in ("model_dump", "dict"):
-        fn = getattr(run, method, None)
-        if callable(fn):
-            return fn()
-    raise TypeError(f"a run must be a dict or a langsmith Run, not {type(run).__name__}")
-
-
 def load_runs(runs: Iterable[Any], con: duckdb.DuckDBPyConnection | None = None, *,
               check: bool = True) -> duckdb.DuckDBPyConnection:
     """Create the layout over in-memory runs (dicts in LangSmith's run JSON, or ``Run`` objects)."""
     import pyarrow as pa
 
     con = con or connect(progress=False)
-    lines = [json.dumps(_to_dict(r), default=str, ensure_ascii=False) for r in runs]
+    lines = [json.dumps(as_dict(r), default=str, ensure_ascii=False) for r in runs]
     con.register("filterql_json_rows", pa.table({"j": pa.array(lines, pa.string())}))
     _create_layout(con, _json_source("(SELECT CAST(j AS JSON) AS j FROM filterql_json_rows)"))
     if check:

@@ -6,8 +6,13 @@ JSONL (their original JSON), or ``select``-projected objects.
 
 from __future__ import annotations
 
+import gzip
 import json
+import os
+import sys
 from typing import Any, Iterator, Sequence
+
+from sqlglot import exp
 
 from . import layout
 from .engines import DuckDBEngine
@@ -40,6 +45,19 @@ def _raw_runs(engine: DuckDBEngine, ids: list[str]) -> dict[str, Any]:
     return {i: raw for i, raw in rows}
 
 
+def _records(engine: DuckDBEngine, paths: Sequence[PathLike]) -> int:
+    """Records in the inputs, valid or not: Parquet rows, or non-blank JSONL lines."""
+    total = 0
+    for path in map(os.fspath, paths):
+        if path.lower().endswith((".parquet", ".pq")):
+            total += engine.rows(f"SELECT num_rows FROM parquet_file_metadata({exp.Literal.string(path).sql('duckdb')})")[0][0]
+        else:
+            opener = gzip.open if path.endswith(".gz") else open
+            with opener(path, "rb") as fh:
+                total += sum(1 for line in fh if line.strip())
+    return total
+
+
 def match_lines(paths: Sequence[PathLike], *, ids_only: bool = False, select: Sequence[str] | None = None,
                 skip_invalid: bool = False, progress: bool | None = None, **arguments: Any) -> Iterator[str]:
     """Output lines of ``filterql match`` for ``paths``, computed by DuckDB.
@@ -49,6 +67,10 @@ def match_lines(paths: Sequence[PathLike], *, ids_only: bool = False, select: Se
     con = connect(progress)
     load_files(paths, con, skip_invalid=skip_invalid)
     engine = DuckDBEngine(con)
+    if skip_invalid:
+        skipped = _records(engine, paths) - engine.rows(f"SELECT count(*) FROM {layout.RUNS}")[0][0]
+        if skipped:
+            print(f"skipped {skipped} invalid run{'s' if skipped != 1 else ''}", file=sys.stderr)
     ids = engine.select_ids(**arguments)
     if ids_only:
         yield from ids
