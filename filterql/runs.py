@@ -111,26 +111,8 @@ def latency_us(run: dict[str, Any]) -> int | None:
 # --------------------------------------------------------------- numbers
 
 
-def number(value: Any) -> int | Decimal | None:
-    """A numeric run field (tokens, costs): int, float (by its shortest text), Decimal, or numeric string."""
-    cls = value.__class__
-    if cls is int:
-        return value
-    if cls is float:
-        return Decimal(repr(value)) if value - value == 0 else None
-    if cls is Decimal:
-        return value if value.is_finite() else None
-    if cls is str:
-        try:
-            d = Decimal(value.strip())
-        except InvalidOperation:
-            return None
-        return d if d.is_finite() else None
-    return None
-
-
 def json_number(value: Any) -> int | Decimal | None:
-    """A JSON number leaf (never a bool, never a string), exactly."""
+    """A JSON number leaf (never a bool, never a string), exactly: a float by its shortest text."""
     cls = value.__class__
     if cls is int:
         return value
@@ -139,6 +121,17 @@ def json_number(value: Any) -> int | Decimal | None:
     if cls is Decimal:
         return value if value.is_finite() else None
     return None
+
+
+def number(value: Any) -> int | Decimal | None:
+    """A numeric run field (tokens, costs): a JSON number, or a numeric string (the API sends costs so)."""
+    if value.__class__ is not str:
+        return json_number(value)
+    try:
+        d = Decimal(value.strip())
+    except InvalidOperation:
+        return None
+    return d if d.is_finite() else None
 
 
 def json_text(value: Any) -> str | None:
