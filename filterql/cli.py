@@ -122,7 +122,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             call[name] = _read_filter(call[name])
     if call:
         if "select" in call:
-            call["select"] = [n.strip() for item in call["select"] for n in item.split(",") if n.strip()]
+            call["select"] = _names(call["select"])
         result = check_query(profile=args.profile, **call)
         valid, document, text = result.valid, result.to_json(), result.format()
         limit = result.rate_limit
@@ -149,36 +149,32 @@ def _verdict(diagnostics: Sequence[Any]) -> str:
     return ("invalid" if errors else "valid") + (f" ({counts})" if counts else "")
 
 
-class _Progress:
-    """A run counter on stderr, shown only when stderr is a terminal (no dependency needed)."""
-
-    EVERY = 10_000
-
-    def __init__(self) -> None:
-        self.shown = sys.stderr.isatty()
-        self.count = 0
-
-    def wrap(self, runs: Any) -> Any:
-        for run in runs:
-            self.count += 1
-            if self.shown and self.count % self.EVERY == 0:
-                print(f"\r{self.count:,} runs read", end="", file=sys.stderr, flush=True)
-            yield run
-
-    def done(self) -> None:
-        if self.shown and self.count >= self.EVERY:
-            print(f"\r{self.count:,} runs read", file=sys.stderr, flush=True)
-
-
 class _Reread:
-    """A re-iterable view that counts progress on every pass."""
+    """The runs, re-iterable, with a progress bar on stderr on each pass when stderr is a terminal.
 
-    def __init__(self, source: Any, progress: _Progress) -> None:
-        self.source, self.progress = source, progress
+    The bar is tqdm's, from the optional ``progress`` extra; without it there is no bar.
+    """
+
+    def __init__(self, source: Any) -> None:
+        self.source = source
         self.rereadable = getattr(source, "rereadable", True)
 
     def __iter__(self) -> Any:
-        return self.progress.wrap(self.source)
+        if sys.stderr.isatty():
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                pass
+            else:
+                return iter(tqdm(self.source, unit=" runs", file=sys.stderr, leave=False))
+        return iter(self.source)
+
+
+def _names(values: Sequence[str] | None) -> list[str] | None:
+    """Repeated and comma-separated ``--select`` values as one list of names."""
+    if not values:
+        return None
+    return [n.strip() for item in values for n in item.split(",") if n.strip()]
 
 
 def _match_duckdb(args: argparse.Namespace, filters: dict[str, str]) -> int:
@@ -187,9 +183,8 @@ def _match_duckdb(args: argparse.Namespace, filters: dict[str, str]) -> int:
 
     if "-" in args.runs:
         raise _Usage("--engine duckdb reads files; standard input needs --engine python")
-    select = [n.strip() for item in args.select for n in item.split(",") if n.strip()] if args.select else None
     lines = match_lines(
-        args.runs, ids_only=args.ids_only, select=select, skip_invalid=args.skip_invalid, **filters,
+        args.runs, ids_only=args.ids_only, select=_names(args.select), skip_invalid=args.skip_invalid, **filters,
         is_root=args.is_root, run_type=args.run_type, error=args.error, start_time=args.start_time,
         trace_id=args.trace_id, parent_run_id=args.parent_run_id, run_ids=args.run_ids, limit=args.limit,
         search_limit=args.search_limit,
@@ -225,14 +220,12 @@ def _cmd_match(args: argparse.Namespace) -> int:
     if args.engine == "duckdb":
         return _match_duckdb(args, filters)
     reader = read_runs(*args.runs, skip_invalid=args.skip_invalid)
-    progress = _Progress()
     found = select(
-        _Reread(reader, progress), **filters, is_root=args.is_root, run_type=args.run_type, error=args.error,
+        _Reread(reader), **filters, is_root=args.is_root, run_type=args.run_type, error=args.error,
         start_time=args.start_time, trace_id=args.trace_id, parent_run_id=args.parent_run_id,
         run_ids=args.run_ids, limit=args.limit, search_limit=args.search_limit,
-        select=[n.strip() for item in args.select for n in item.split(",") if n.strip()] if args.select else None,
+        select=_names(args.select),
     )
-    progress.done()
     out = sys.stdout
     for run in found:
         out.write(f"{run['id']}\n" if args.ids_only else json.dumps(run, ensure_ascii=False, default=str) + "\n")
