@@ -29,7 +29,9 @@ from .exprs import (
     EPOCH, _and, _cmp, _col, _Ctx, _int, _is_null, _like, _micros, _or, _paren, _safe, _scalar_literal, _str,
     _in_subquery, _like_literal_prefix, _tags, _value, like_pattern, run_alias,
 )
-from .families import _binds, _entries, _entry_pred, _entry_typed_eq, _eq_key, _family_alone, _is_family_condition
+from .families import _binds, _bound, _entries, _entry_typed_eq, _family_alone, _is_family_condition
+from .lookup import typed_lookup
+from .prefilter import text_exact, text_pattern, value_pattern
 
 # EPOCH, _micros, like_pattern and run_alias are re-exported for query.py and the tests.
 __all__ = ["compile_where", "compile_expr", "run_alias", "like_pattern", "flatten_json", "EPOCH", "HANDLED", "_micros"]
@@ -58,7 +60,7 @@ def _compile_and(node: ast.And, ctx: _Ctx) -> exp.Expression:
     parts = []
     for slot in slots:
         if isinstance(slot, str):
-            parts.append(_entries(ctx, slot, [_entry_pred(c) for c in bound[slot]], _eq_key(bound[slot])))
+            parts.append(_bound(ctx, slot, bound[slot]))
         else:
             parts.append(compile_expr(slot, ctx))
     return _and([_paren(p) for p in parts])
@@ -130,7 +132,8 @@ def _compile_has(node: ast.Has, ctx: _Ctx) -> exp.Expression:
             return _safe(exp.ArrayContains(this=_col("tags", ctx.run), expression=_str(value)), ctx)
         return _tags(ctx, exp.EQ(this=_col("tag", "e"), expression=_str(value)))
     leaves = list(flatten_json(value))
-    return _and([_entries(ctx, "metadata", [exp.EQ(this=_col("key", "e"), expression=_str(k)), _entry_typed_eq(v)], k)
+    return _and([typed_lookup(ctx, k, v) or
+                 _entries(ctx, "metadata", [exp.EQ(this=_col("key", "e"), expression=_str(k)), _entry_typed_eq(v)], k)
                  for k, v in leaves])
 
 
@@ -157,7 +160,7 @@ def _search_term(term: str, field: str | None, ctx: _Ctx) -> exp.Expression:
     tags = lambda: _tags(ctx, _contains(_col("tag", "e"), term, ctx))  # noqa: E731
     if ctx.nested:
         entry = lambda fams: _or([  # noqa: E731
-            _paren(_safe(_doc_contains(_col(_FAMILY_OBJECT_COLUMN[f], ctx.run), term, ctx), ctx)) for f in fams])
+            _paren(_safe(_doc_contains(f, term, ctx), ctx)) for f in fams])
         tags = lambda: _safe(_tags_contain(term, ctx), ctx)  # noqa: E731
     if field is None:
         return _or([
@@ -174,10 +177,18 @@ def _search_term(term: str, field: str | None, ctx: _Ctx) -> exp.Expression:
 
 
 _FAMILY_OBJECT_COLUMN = {family: column for column, family in _OBJECT_FAMILY.items()}
+#: The nested layout's JSON text of each searched document, as read (possibly invalid JSON).
+_FAMILY_TEXT_COLUMN = {"metadata": "metadata", "input": "inputs_text", "output": "outputs_text"}
 
 
-def _doc_contains(doc: exp.Expression, term: str, ctx: _Ctx) -> exp.Expression:
+def _doc_contains(family: str, term: str, ctx: _Ctx) -> exp.Expression:
+    """Some string leaf of ``family``'s document contains ``term`` (nested layout)."""
     limit = exp.Null() if ctx.search_limit is None else _int(ctx.search_limit)
+    if ctx.search_limit is None and text_exact(term):
+        text = _col(_FAMILY_TEXT_COLUMN[family], ctx.run)
+        return exp.Anonymous(this="filterql_doc_contains_ascii",
+                             expressions=[text, _str(term), _str(text_pattern(term)), _str(value_pattern(term))])
+    doc = _col(_FAMILY_OBJECT_COLUMN[family], ctx.run)
     # A term no JSON writer escapes can first be looked for in the document's text.
     plain = not any(c in '"\\/' or ord(c) < 0x20 for c in term)
     name = "filterql_doc_contains_plain" if plain else "filterql_doc_contains"

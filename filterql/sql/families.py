@@ -20,6 +20,7 @@ from .. import ast
 from ..catalog import FIELDS, FieldType
 from ..scope import family_of, positive_key_family
 from . import layout
+from .lookup import key_lookup
 from .exprs import (
     _DEC_LIMIT, _Ctx, _and, _cmp, _col, _dec, _grid, _in_subquery, _is_null, _like, _or, _paren, _str, _value,
 )
@@ -43,6 +44,14 @@ def _entries(ctx: _Ctx, family: str, where: list[exp.Expression], key: str | Non
         return exp.In(this=_col("id", ctx.run), query=sub.subquery())
     fam = exp.EQ(this=_col("family", "e"), expression=_str(family))
     return _in_subquery(ctx, layout.ENTRIES, _and([fam, *map(_paren, where)]))
+
+
+def _bound(ctx: _Ctx, family: str, nodes: list[ast.Expr]) -> exp.Expression:
+    """Some entry of ``family`` satisfies every condition of ``nodes`` (one binding scope)."""
+    direct = key_lookup(ctx, family, nodes)
+    if direct is not None:
+        return direct
+    return _entries(ctx, family, [_entry_pred(c) for c in nodes], _eq_key(nodes))
 
 
 def _eq_key(nodes: list[ast.Expr]) -> str | None:
@@ -169,8 +178,8 @@ def _family_alone(node: ast.Expr, ctx: _Ctx) -> exp.Expression:
     assert family is not None
     if _is_negative(node):
         positive = _positive_form(node)
-        return exp.Not(this=_entries(ctx, family, [_entry_pred(positive)], _eq_key([positive])))
-    return _entries(ctx, family, [_entry_pred(node)], _eq_key([node]))
+        return exp.Not(this=_bound(ctx, family, [positive]))
+    return _bound(ctx, family, [node])
 
 
 def _is_family_condition(node: ast.Expr) -> bool:

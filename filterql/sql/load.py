@@ -90,6 +90,8 @@ def _json_source(relation: str) -> str:
     for name in _JSON:
         cols.append(f"(j -> {_lit(name)}) AS {name}")
     cols.append("j AS raw")
+    cols.append("CAST(j -> 'extra' AS VARCHAR) AS extra_text")
+    cols += [f"CAST(j -> {_lit(n)} AS VARCHAR) AS {n}_text" for n in ("inputs", "outputs")]
     # Text fields are extracted once below, then normalized (ids) above.
     texts = ", ".join(f"(j ->> {_lit(name)}) AS {name}" for name in _TEXT)
     return f"SELECT {', '.join(cols)} FROM (SELECT j, {texts} FROM {relation})"
@@ -133,6 +135,17 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, paths: Sequence[str]) -> str
     cols += [col(n, "BIGINT") for n in _INTS] + [col(n, layout.DECIMAL_TYPE) for n in _DECIMALS]
     cols += [col("in_dataset", "BOOLEAN"), col("tags", "VARCHAR[]")] + [col(n, "JSON") for n in _JSON]
     cols.append("to_json(p) AS raw")
+    # extra's JSON text, valid or NULL, without the JSON cast: DuckDB keeps Parquet's dictionary
+    # encoding through it, so lookups in extra run once per distinct document.
+    kind = schema.get("extra", "").upper()
+    cols.append("CAST(NULL AS VARCHAR) AS extra_text" if not kind else
+                'CASE WHEN json_valid("extra") THEN CAST("extra" AS VARCHAR) END AS extra_text'
+                if kind.startswith(("VARCHAR", "JSON")) else 'CAST(to_json("extra") AS VARCHAR) AS extra_text')
+    for name in ("inputs", "outputs"):  # as read, maybe invalid: search parses only the candidates
+        kind = schema.get(name, "").upper()
+        text = ("NULL" if not kind else f'"{name}"' if kind.startswith("VARCHAR")
+                else f'"{name}"' if kind.startswith("JSON") else f'to_json("{name}")')
+        cols.append(f"CAST({text} AS VARCHAR) AS {name}_text")
     return f"SELECT {', '.join(cols)} FROM {scan} AS p"
 
 
@@ -233,6 +246,8 @@ def _runs_view() -> str:
     exprs[layout.THREAD_PRESENT] = f"{thread} IS NOT NULL"
     # DuckDB's nested columns (layout.NESTED_COLUMNS): objects only, as the evaluator flattens only objects.
     exprs["tags"] = "tags"
+    exprs["extra"] = "extra_text"
+    exprs["inputs_text"], exprs["outputs_text"] = "inputs_text", "outputs_text"
     exprs.update({t: t for t in _TIMES})
     for column, root in _DOCS.items():
         exprs[column] = root  # may be a non-object: the macros check (one JSON parse fewer per run)
@@ -240,7 +255,8 @@ def _runs_view() -> str:
     return f"SELECT {select} FROM {SOURCE}"
 
 
-_DOCS = {"metadata": "extra -> 'metadata'", "inputs": "inputs", "outputs": "outputs"}
+# metadata from extra's text: one parse per distinct document when Parquet dictionary-encodes it.
+_DOCS = {"metadata": "json_extract(extra_text, '$.metadata')", "inputs": "inputs", "outputs": "outputs"}
 
 
 def _macros() -> str:
@@ -260,6 +276,24 @@ CREATE OR REPLACE MACRO filterql_doc_contains(doc, term, lim) AS
 CREATE OR REPLACE MACRO filterql_doc_contains_plain(doc, term, lim) AS
   (strpos(lower(CAST(doc AS VARCHAR)), term) > 0 OR contains(CAST(doc AS VARCHAR), '\\u'))
   AND filterql_doc_contains(doc, term, lim);
+-- The leaves reached from v through arrays only (the entries of v's key, README "Flattening"): each
+-- step replaces arrays by their elements and drops objects; 1 + v's arrays steps reach every depth.
+CREATE OR REPLACE MACRO filterql_array_leaves(v) AS list_filter(list_reduce(
+    range(1 + len(list_filter(json_extract(v, '$..*'), lambda x: json_type(x) = 'ARRAY'))),
+    lambda acc, i: flatten(list_transform(acc, lambda x: CASE json_type(x) WHEN 'ARRAY' THEN json_extract(x, '$[*]')
+                                                     WHEN 'OBJECT' THEN CAST([] AS JSON[]) ELSE [x] END)),
+    [v]), lambda x: json_type(x) NOT IN ('ARRAY', 'OBJECT'));
+-- Exact without walking the document, for the terms the compiler checks (filterql.sql.prefilter): in an
+-- object's text without any escape, an occurrence of such a term lies inside one string, and `pattern`
+-- (term, rest of that string, closing quote, then ',', '}}' or ']') says that string is a value, not a key;
+-- `found` (or an 'İ', which lowers to 'i') is a cheaper necessary test for the term in the lowercased text.
+-- `text` is the document's text as read: only the rows that get this far pay for parsing it.
+CREATE OR REPLACE MACRO filterql_doc_contains_ascii(text, term, found, pattern) AS
+  ((regexp_matches(CAST(text AS VARCHAR), found) OR contains(CAST(text AS VARCHAR), 'İ'))
+   AND (starts_with(CAST(text AS VARCHAR), '{{') AND NOT contains(CAST(text AS VARCHAR), '\\')
+        AND regexp_matches(lower(CAST(text AS VARCHAR)), pattern) AND TRY_CAST(text AS JSON) IS NOT NULL
+        OR filterql_doc_contains(TRY_CAST(text AS JSON), term, NULL)))
+  OR (contains(CAST(text AS VARCHAR), '\\u') AND filterql_doc_contains(TRY_CAST(text AS JSON), term, NULL));
 CREATE OR REPLACE MACRO filterql_key_entries(fam, k) AS TABLE
 WITH RECURSIVE members AS (
   SELECT id AS run_id, n AS node, json_type(n) AS t FROM (
