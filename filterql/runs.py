@@ -304,6 +304,11 @@ def _string_leaves(obj: Any, out: list[str]) -> None:
             many(value)
 
 
+def _object(value: Any) -> Any:
+    """``inputs``/``outputs`` as searched: a JSON object, or nothing (as ``flatten`` and the SQL layout see them)."""
+    return value if value.__class__ is dict else _EMPTY
+
+
 def _search_strings(run: dict[str, Any], field: str | None) -> list[str]:
     out: list[str] = []
     if field is None:
@@ -314,8 +319,8 @@ def _search_strings(run: dict[str, Any], field: str | None) -> list[str]:
         tags = run.get("tags")
         if tags.__class__ is list:
             out.extend(t for t in tags if t.__class__ is str)
-        _string_leaves(run.get("inputs"), out)
-        _string_leaves(run.get("outputs"), out)
+        _string_leaves(_object(run.get("inputs")), out)
+        _string_leaves(_object(run.get("outputs")), out)
         _string_leaves(metadata(run), out)
     elif field in ("name", "error"):
         value = run.get(field)
@@ -330,7 +335,7 @@ def _search_strings(run: dict[str, Any], field: str | None) -> list[str]:
         if tags.__class__ is list:
             out.extend(t for t in tags if t.__class__ is str)
     else:
-        _string_leaves(metadata(run) if field == "metadata" else run.get(field), out)
+        _string_leaves(metadata(run) if field == "metadata" else _object(run.get(field)), out)
     return out
 
 

@@ -144,6 +144,24 @@ def test_exactness_on_every_engine(engine_name):
     assert engine.select_ids(filter="gt(metadata_value, 12345678901234567889.5)") == rid
 
 
+@pytest.mark.parametrize("engine_name", ENGINES)
+def test_inputs_that_are_not_objects_count_as_empty(engine_name):
+    """The run format's inputs/outputs are objects; anything else has no entries and no search text."""
+    runs = [
+        {"id": f"00000000-0000-4000-8000-00000000000{i}", "trace_id": f"00000000-0000-4000-8000-00000000000{i}",
+         "name": "a", "run_type": "llm", "start_time": "2024-05-01T10:00:00Z", "inputs": inputs,
+         "outputs": outputs}
+        for i, (inputs, outputs) in enumerate([("timeout", ["timeout"]), (["timeout"], 5), ({"q": "timeout"}, None)])
+    ]
+    engine = open_engine(runs, engine_name)
+    only_object = [runs[2]["id"]]
+    for f in ('search("timeout")', 'search(inputs, "timeout")', 'eq(input_value, "timeout")', 'exists(inputs, "q")'):
+        assert engine.select_ids(filter=f) == only_object, f
+        assert [r["id"] for r in filterql.select(runs, filter=f)] == only_object, f
+    assert engine.select_ids(filter='search(outputs, "timeout")') == []
+    assert filterql.select(runs, filter='search(outputs, "timeout")') == []
+
+
 # ---------------------------------------------------------------- loading
 
 
