@@ -542,19 +542,6 @@ def test_cli_match_bad_file(tmp_path, capsys):
     assert out.out == ROOT + "\n" and "skipped 1 invalid run;" in out.err
 
 
-def test_cli_progress_counter_only_on_a_terminal(tmp_path, capsys, monkeypatch):
-    from filterql import cli
-
-    f = _write(tmp_path / "runs.jsonl", [json.dumps(run(id=str(uuid.UUID(int=i)))) for i in range(25)])
-    monkeypatch.setattr(cli._Progress, "EVERY", 10)
-    assert main(["match", str(f), "--ids-only"]) == 0
-    assert capsys.readouterr().err == ""  # not a terminal: nothing on stderr
-    monkeypatch.setattr(cli.sys.stderr, "isatty", lambda: True, raising=False)
-    assert main(["match", str(f), "--ids-only"]) == 0
-    out = capsys.readouterr()
-    assert len(out.out.splitlines()) == 25 and "\r20 runs read" in out.err
-
-
 def test_deepest_accepted_filter_compiles():
     from filterql.parser import MAX_DEPTH
 
