@@ -11,8 +11,7 @@ import json
 import sys
 from typing import Any, Callable, Sequence
 
-from . import ast
-from .errors import FilterError, FilterSyntaxError, FilterValidationError
+from .errors import FilterError, FilterSyntaxError
 from .parser import parse
 
 __all__ = ["main"]

@@ -292,7 +292,7 @@ def entry_index(run: dict[str, Any], cache: dict[Any, Any], family: str) -> dict
 def _string_leaves(obj: Any, out: list[str]) -> None:
     """Append every string leaf of a JSON document (order irrelevant; iterative for deep documents)."""
     stack = [obj]
-    pop, push, many, add = stack.pop, stack.append, stack.extend, out.append
+    pop, many, add = stack.pop, stack.extend, out.append
     while stack:
         value = pop()
         cls = value.__class__

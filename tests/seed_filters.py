@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import re
-from pathlib import Path
 
 from conformance import load_cases
 from shared_data import shared_dir
