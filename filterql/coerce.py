@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from . import ast
 from .catalog import FieldType
+from .parser import MAX_DEPTH
 
 __all__ = ["CoercionError", "coerce", "parse_timestamp", "parse_duration", "describe"]
 
@@ -191,12 +192,31 @@ def coerce(field_type: FieldType, lit: ast.Node) -> Any:
 def metadata_json(lit: ast.Node) -> dict[str, Any]:
     """The JSON object of ``has(metadata, '{...}')``."""
     text = _string(lit)
+    too_deep = CoercionError(f"JSON nested deeper than {MAX_DEPTH} levels",
+                             "has(metadata, ...) matches leaves; write the object with its leaves nearer the top")
     try:
         value = json.loads(text)
     except json.JSONDecodeError as e:
         raise CoercionError(f"malformed JSON at character {e.pos + 1}: {e.msg}",
                             """write a JSON object, e.g. has(metadata, '{"environment": "production"}')""") from None
+    except RecursionError:
+        raise too_deep from None
+    # The same bound as the filter's own nesting: later stages walk this object recursively.
+    if _json_depth(value) > MAX_DEPTH:
+        raise too_deep
     if not isinstance(value, dict):
         raise CoercionError("has(metadata, ...) takes a JSON object",
                             """write e.g. has(metadata, '{"environment": "production"}')""")
     return value
+
+
+def _json_depth(value: Any) -> int:
+    """How many objects and arrays deep ``value`` nests (iterative: it may be deep)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is not None:
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in children)
+    return deepest

@@ -40,6 +40,10 @@ CODES = [
     ("bad-value", 'eq(id, "not-a-uuid")', "offline", "error", 1, 8, "ids look like"),
     ("bad-value", 'eq(is_root, "yes")', "offline", "error", 1, 13, "write true or false without quotes"),
     ("bad-value", "has(metadata, '{\"a\": }')", "offline", "error", 1, 15, "write a JSON object"),
+    ("bad-value", "has(metadata, '" + '{"a":' * 129 + "1" + "}" * 129 + "')", "offline", "error", 1, 15,
+     "leaves nearer the top"),  # deeper than MAX_DEPTH, within json.loads' own limit
+    ("bad-value", "has(metadata, '" + '{"a":' * 20000 + "1" + "}" * 20000 + "')", "offline", "error", 1, 15,
+     "leaves nearer the top"),  # so deep that json.loads itself recurses too far
     ("bad-value", 'gt(total_tokens, "5")', "offline", "error", 1, 18, "write the number without quotes: 5"),
     ("bad-value", "exists(metadata, 5)", "offline", "error", 1, 18, 'exists(metadata, "user_id")'),
     ("null-ordering", "gt(latency, null)", "offline", "error", 1, 13, "use eq(latency, null) or neq(latency, null)"),
