@@ -49,18 +49,38 @@ def _expect(kind: str, lit: ast.Node, hint: str = "") -> CoercionError:
     return CoercionError(f"expected {kind}, found {describe(lit)}", hint)
 
 
+_FRACTION = re.compile(r"(\.\d+)")
+
+
+def parse_iso(text: str) -> datetime:
+    """ISO-8601 text → datetime (naive when it has no offset); a date alone is midnight. Raises ValueError.
+
+    Shared by filter literals and run fields, so both read the same texts on every Python version.
+    """
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    # Python 3.10 refuses "Z" and fractions that are not 3 or 6 digits.
+    fixed = text.strip()
+    if fixed.endswith(("Z", "z")):
+        fixed = fixed[:-1] + "+00:00"
+    fixed = _FRACTION.sub(lambda m: (m.group(1) + "000000")[:7], fixed, count=1)
+    try:
+        return datetime.fromisoformat(fixed)
+    except ValueError:
+        return datetime.combine(date.fromisoformat(text.strip()), datetime.min.time())
+
+
 def parse_timestamp(text: str) -> datetime:
     """ISO-8601 → aware UTC datetime. No offset means UTC; a date alone means midnight UTC."""
     try:
-        value = datetime.fromisoformat(text.strip())
+        value = parse_iso(text)
     except ValueError:
-        try:
-            value = datetime.combine(date.fromisoformat(text.strip()), datetime.min.time())
-        except ValueError:
-            raise CoercionError(
-                f"{json.dumps(text)} is not an ISO-8601 timestamp",
-                'write e.g. "2024-05-01T10:00:00Z" or "2024-05-01"; relative times are not supported',
-            ) from None
+        raise CoercionError(
+            f"{json.dumps(text)} is not an ISO-8601 timestamp",
+            'write e.g. "2024-05-01T10:00:00Z" or "2024-05-01"; relative times are not supported',
+        ) from None
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)

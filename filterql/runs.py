@@ -12,13 +12,13 @@ once per call; the evaluator's generated code calls these functions directly.
 
 from __future__ import annotations
 
-import re
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterator
 
 from .catalog import FIELDS
+from .coerce import parse_iso
 
 __all__ = [
     "MISSING", "as_dict", "timestamp", "latency_us", "number", "json_number", "json_text",
@@ -60,30 +60,11 @@ def as_dict(run: Any) -> dict[str, Any]:
 
 # ------------------------------------------------------------ timestamps
 
-_FRACTION = re.compile(r"(\.\d+)")
-
-
-def _parse_iso(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        pass
-    # Python 3.10 refuses "Z" and fractions that are not 3 or 6 digits.
-    fixed = text.strip()
-    if fixed.endswith(("Z", "z")):
-        fixed = fixed[:-1] + "+00:00"
-    fixed = _FRACTION.sub(lambda m: (m.group(1) + "000000")[:7], fixed, count=1)
-    try:
-        return datetime.fromisoformat(fixed)
-    except ValueError:
-        return datetime.combine(date.fromisoformat(text.strip()), datetime.min.time())
-
-
 def timestamp(value: Any) -> datetime | None:
     """An aware UTC datetime, or None for null, missing or unreadable values. No offset means UTC."""
     if value.__class__ is str:
         try:
-            t = _parse_iso(value)
+            t = parse_iso(value)
         except ValueError:
             return None
     elif isinstance(value, datetime):
