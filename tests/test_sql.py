@@ -14,7 +14,8 @@ import filterql
 from filterql import FilterError, ast
 from filterql.cli import main
 from filterql.sql import DIALECTS, ENGINES, LoadError, build_query, load_files, open_engine, to_sql
-from filterql.sql.compile import HANDLED, flatten_json, like_pattern
+from filterql.runs import flatten
+from filterql.sql.compile import HANDLED, like_pattern
 
 # ------------------------------------------------------------- generation
 
@@ -44,7 +45,7 @@ def test_like_patterns_are_canonical(pattern, canonical):
 
 
 def test_flatten_collapses_arrays():
-    assert list(flatten_json({"a": [{"b": 1}, {"b": [2, [3]]}], "c": {}})) == [("a.b", 1), ("a.b", 2), ("a.b", 3)]
+    assert flatten({"a": [{"b": 1}, {"b": [2, [3]]}], "c": {}}) == [("a.b", 1), ("a.b", 2), ("a.b", 3)]
 
 
 @pytest.mark.parametrize("dialect", sorted(DIALECTS))

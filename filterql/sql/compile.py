@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections import defaultdict
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from sqlglot import exp
 
 from .. import ast
 from ..catalog import FIELDS, FieldType
+from ..runs import flatten
 from ..scope import family_of, positive_key_family
 from . import layout
 from .exprs import (
@@ -34,7 +35,7 @@ from .lookup import typed_lookup
 from .prefilter import text_exact, text_pattern, value_pattern
 
 # EPOCH, _micros, like_pattern and run_alias are re-exported for query.py and the tests.
-__all__ = ["compile_where", "compile_expr", "run_alias", "like_pattern", "flatten_json", "EPOCH", "HANDLED", "_micros"]
+__all__ = ["compile_where", "compile_expr", "run_alias", "like_pattern", "EPOCH", "HANDLED", "_micros"]
 
 #: Which family each object field's entries belong to.
 _OBJECT_FAMILY = {"metadata": "metadata", "inputs": "input", "outputs": "output"}
@@ -131,7 +132,7 @@ def _compile_has(node: ast.Has, ctx: _Ctx) -> exp.Expression:
         if ctx.nested:
             return _safe(exp.ArrayContains(this=_col("tags", ctx.run), expression=_str(value)), ctx)
         return _tags(ctx, exp.EQ(this=_col("tag", "e"), expression=_str(value)))
-    leaves = list(flatten_json(value))
+    leaves = flatten(value)  # the evaluator's flattening, so both backends test the same leaves
     return _and([typed_lookup(ctx, k, v) or
                  _entries(ctx, "metadata", [exp.EQ(this=_col("key", "e"), expression=_str(k)), _entry_typed_eq(v)], k)
                  for k, v in leaves])
@@ -244,15 +245,3 @@ def compile_where(typed: ast.Expr, run: str = "r", *, search_limit: int | None =
     flat layout every engine has.
     """
     return compile_expr(typed, _Ctx(run=run, search_limit=search_limit, nested=nested))
-
-
-def flatten_json(value: Any, prefix: str | None = None) -> Iterator[tuple[str, Any]]:
-    """(dotted key, leaf) pairs of a JSON value, arrays collapsing onto their parent key."""
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from flatten_json(v, k if prefix is None else f"{prefix}.{k}")
-    elif isinstance(value, list):
-        for v in value:
-            yield from flatten_json(v, prefix)
-    else:
-        yield ("" if prefix is None else prefix), value
