@@ -65,7 +65,7 @@ class QueryCheck:
     @property
     def valid(self) -> bool:
         """No diagnostic is an error (warnings allowed)."""
-        return not any(d.severity == "error" for d in self.diagnostics)
+        return not any(d.is_error for d in self.diagnostics)
 
     def to_json(self) -> dict[str, Any]:
         """The ``filterql check --format json`` document; messages name their argument."""
@@ -223,7 +223,7 @@ def check_query(*, profile: str = "offline", now: datetime | None = None, **kwar
         diagnostics.extend(attrs.evolve(d, argument=name) for d in found)
         if typed is not None:
             trees.append(typed)
-            if not any(d.severity == "error" for d in found):
+            if not any(d.is_error for d in found):
                 filters[name] = typed
 
     if kwargs.get("run_type") is not None:

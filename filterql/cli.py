@@ -130,7 +130,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     else:
         source = _read_filter(args.expr)
         diagnostics = validate(source, args.context, args.profile)
-        valid = not any(d.severity == "error" for d in diagnostics)
+        valid = not any(d.is_error for d in diagnostics)
         document = {"valid": valid, "diagnostics": [d.to_json() for d in diagnostics]}
         text = format_diagnostics(diagnostics, source)
         text += ("\n" if text else "") + _verdict(diagnostics)
@@ -142,7 +142,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _verdict(diagnostics: Sequence[Any]) -> str:
     """The closing line of ``check``'s text output: valid or not, with the counts."""
-    errors = sum(d.severity == "error" for d in diagnostics)
+    errors = sum(d.is_error for d in diagnostics)
     warnings = len(diagnostics) - errors
     counts = ", ".join(f"{n} {word}{'s' if n != 1 else ''}" for n, word in ((errors, "error"), (warnings, "warning")) if n)
     return ("invalid" if errors else "valid") + (f" ({counts})" if counts else "")

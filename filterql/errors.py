@@ -89,7 +89,7 @@ class FilterValidationError(FilterError):
     def __init__(self, diagnostics: Sequence[Diagnostic], text: str = "") -> None:
         self.diagnostics = list(diagnostics)
         self.text = text
-        errors = [d for d in self.diagnostics if d.severity == "error"]
+        errors = [d for d in self.diagnostics if d.is_error]
         super().__init__(errors[0].message if errors else "invalid filter")
 
     def __str__(self) -> str:

@@ -487,6 +487,6 @@ def check(filter: FilterInput, context: str = "filter", profile: str = "offline"
     Warnings do not raise; get them with :func:`validate`.
     """
     typed, diagnostics, text = analyze(filter, context, profile)
-    if typed is None or any(d.severity == "error" for d in diagnostics):
+    if typed is None or any(d.is_error for d in diagnostics):
         raise FilterValidationError(diagnostics, text)
     return typed
