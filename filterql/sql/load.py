@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence, Union
 
 from sqlglot import exp
 
-from ..runs import as_dict
+from ..catalog import FIELDS, FieldType
+from ..runs import REQUIRED, as_dict  # the catalog's required fields, as the Python reader checks them
 from ..sources import RunSourceError
 from . import layout
 
@@ -28,14 +29,18 @@ if TYPE_CHECKING:
 __all__ = ["LoadError", "connect", "load_runs", "load_files", "materialize", "REQUIRED", "SOURCE"]
 
 SOURCE = "filterql_src"
-#: Fields every run has (a run without one is not run data).
-REQUIRED = ("id", "trace_id", "name", "run_type", "start_time")
 
-_TEXT = ("id", "trace_id", "parent_run_id", "reference_example_id", "session_id", "name", "run_type", "status", "error")
-_UUIDS = ("id", "trace_id", "parent_run_id", "reference_example_id", "session_id")
-_TIMES = ("start_time", "end_time", "first_token_time")
-_INTS = ("total_tokens", "prompt_tokens", "completion_tokens", "execution_order")
-_DECIMALS = ("total_cost", "prompt_cost", "completion_cost")
+
+def _columns(*types: FieldType) -> tuple[str, ...]:
+    """The run JSON's top-level columns of these catalog types, in catalog order."""
+    return tuple(f.source for f in FIELDS.values() if f.type in types and f.source and "." not in f.source)
+
+
+_UUIDS = _columns(FieldType.UUID)
+_TEXT = _UUIDS + _columns(FieldType.STRING, FieldType.ENUM)
+_TIMES = _columns(FieldType.TIMESTAMP)
+_INTS = _columns(FieldType.INTEGER)
+_DECIMALS = _columns(FieldType.DECIMAL)
 _JSON = ("extra", "inputs", "outputs", "feedback", "feedback_stats")
 
 PathLike = Union[str, "os.PathLike[str]"]
