@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable
 
 from filterql import select
 from filterql.evaluate import compile, compile_checked
-from filterql.validate import check
+from filterql.validator import check
 
 __all__ = ["make_runs", "time_pass", "FILTERS", "compare", "tree_scaling", "main"]
 

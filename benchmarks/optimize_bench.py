@@ -17,8 +17,8 @@ import time
 
 from filterql import optimize
 from filterql.evaluate import compile_checked
-from filterql.optimize import size
-from filterql.validate import check
+from filterql.optimizer import size
+from filterql.validator import check
 
 from .eval_bench import make_runs, time_pass
 

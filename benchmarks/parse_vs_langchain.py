@@ -50,7 +50,7 @@ _LC_NAMES = {"neq": "ne", "has": "contain", "search": "contain", "exists": "cont
 
 def to_langchain(node: ast.Node) -> str:
     """``node`` in LangChain's query language (see the module docstring for the mapping)."""
-    from filterql.render import call_parts
+    from filterql.renderer import call_parts
 
     if isinstance(node, ast.Field):
         return json.dumps(node.name)

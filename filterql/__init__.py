@@ -6,15 +6,15 @@ from .ast import Expr
 from .errors import FilterError, FilterJSONError, FilterSyntaxError, FilterValidationError
 from .jsonform import from_json
 from .parser import parse
-from .render import render
-from .calls import QueryCheck, check_query
+from .renderer import render
+from .query_check import QueryCheck, check_query
 from .diagnostics import Diagnostic
-from .validate import check, validate
-from .optimize import AlwaysFalse, AlwaysTrue, optimize
-from .canonical import canonical, equivalent
+from .validator import check, validate
+from .optimizer import AlwaysFalse, AlwaysTrue, optimize
+from .canonical_form import canonical, equivalent
 from .evaluate import Predicate, compile
-from .sources import RunReader, RunSourceError, read_runs
-from .select import select
+from .run_files import RunReader, RunSourceError, read_runs
+from .select_runs import select
 
 __all__ = [
     "AlwaysFalse",

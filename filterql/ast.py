@@ -49,7 +49,7 @@ class Node:
     __slots__ = ()
 
     def __str__(self) -> str:
-        from .render import render
+        from .renderer import render
 
         return render(self)  # type: ignore[arg-type]
 

@@ -79,7 +79,7 @@ def _cmd_parse(args: argparse.Namespace) -> int:
 
 
 def _cmd_fmt(args: argparse.Namespace) -> int:
-    from .render import render
+    from .renderer import render
 
     print(render(parse(_read_filter(args.expr)), pretty=args.pretty))
     return EXIT_OK
@@ -87,8 +87,8 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
 
 def _cmd_optimize(args: argparse.Namespace) -> int:
     """Print the simplest equivalent filter ("always true"/"always false" in words), steps first with --explain."""
-    from .optimize import Verdict, optimize
-    from .render import render
+    from .optimizer import Verdict, optimize
+    from .renderer import render
 
     result, steps = optimize(_read_filter(args.expr), explain=True, context=args.context)
     if args.explain:
@@ -105,9 +105,9 @@ _CALL_OPTIONS = ("filter", "trace_filter", "tree_filter", "start_time", "end_tim
 
 def _cmd_check(args: argparse.Namespace) -> int:
     """Validate one filter (EXPR) or a whole list_runs call (the call options); exit 1 on any error."""
-    from .calls import check_query
+    from .query_check import check_query
     from .diagnostics import format_diagnostics
-    from .validate import validate
+    from .validator import validate
 
     call = {k: getattr(args, k) for k in _CALL_OPTIONS if getattr(args, k) is not None}
     if args.expr is None and not call:
@@ -207,8 +207,8 @@ def _cmd_sql(args: argparse.Namespace) -> int:
 def _cmd_match(args: argparse.Namespace) -> int:
     """Select runs from files like list_runs would; print ids (--ids-only) or JSONL runs."""
     from .evaluate import compile
-    from .select import select
-    from .sources import read_runs
+    from .select_runs import select
+    from .run_files import read_runs
 
     names = [n for n in ("filter", "trace_filter", "tree_filter") if getattr(args, n) is not None]
     if "-" in args.runs and any(getattr(args, n) == "-" for n in names):

@@ -22,7 +22,7 @@ from typing import Any, Callable, Protocol
 from . import ast, runs, scope
 from .catalog import FIELDS, FieldSpec, FieldType
 from .like import LikePattern, like_matcher, parse_like
-from .validate import FilterInput, check
+from .validator import FilterInput, check
 
 __all__ = ["Predicate", "compile", "compile_checked"]
 

@@ -18,7 +18,7 @@ from typing import Any, Callable
 from . import ast
 from .errors import FilterJSONError
 from .parser import MAX_DEPTH, is_name, is_number, make_call
-from .render import call_parts
+from .renderer import call_parts
 
 __all__ = ["to_json", "from_json"]
 

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator
 from . import ast, catalog
 from .catalog import FieldType
 from .diagnostics import Diagnostic, at
-from .render import quote, render
+from .renderer import quote, render
 from .scope import family_of, positive_key_family
 
 __all__ = ["lint", "RULES", "ui_syntax_hint"]
@@ -57,7 +57,7 @@ def _spec(node: ast.Node) -> catalog.FieldSpec | None:
 
 def unknown_value(root: ast.Expr) -> Iterator[Diagnostic]:
     """``eq(run_type, "LLM")``: a value the enum field never has; suggest the closest."""
-    from .validate import suggest
+    from .validator import suggest
 
     for node in ast.walk(root):
         spec = _spec(node)
@@ -238,7 +238,7 @@ _UI_TERM_RE = re.compile(r"-?([A-Za-z_][\w.]*):(\S*)")
 
 def ui_syntax_hint(term: str) -> str:
     """How to write a UI search-bar term (``status:error``) in the filter language, or ''."""
-    from .validate import dotted_key
+    from .validator import dotted_key
 
     m = _UI_TERM_RE.fullmatch(term)
     if not m:

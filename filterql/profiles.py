@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 
 from . import ast, catalog
 from .diagnostics import Diagnostic, at
-from .render import quote
+from .renderer import quote
 
 __all__ = ["server_diagnostics", "MATCHERS"]
 

@@ -127,7 +127,7 @@ def _scramble_string(draw: st.DrawFn, value: str) -> str:
 @st.composite
 def scrambled_texts(draw: st.DrawFn, tree: ast.Node) -> str:
     """A non-canonical text of ``tree``: random quotes, escapes and whitespace."""
-    from filterql.render import call_parts
+    from filterql.renderer import call_parts
 
     def emit(node: ast.Node) -> str:
         ws = draw(_WS)
@@ -137,7 +137,7 @@ def scrambled_texts(draw: st.DrawFn, tree: ast.Node) -> str:
             return ws + "[" + ",".join(emit(i) + draw(_WS) for i in node.items) + "]"
         parts = call_parts(node)
         if parts is None:
-            from filterql.render import render
+            from filterql.renderer import render
 
             return ws + render(node)
         name, args = parts

@@ -18,7 +18,7 @@ from filterql import evaluate as E
 from filterql import select as _select_fn
 from filterql.cli import main
 from filterql.like import like_matcher
-from filterql.sources import RunSourceError
+from filterql.run_files import RunSourceError
 
 ROOT = "00000000-0000-4000-8000-000000000001"
 
@@ -556,7 +556,7 @@ def test_deepest_accepted_filter_compiles():
 
 
 def test_closure_per_node_variant_agrees():
-    from filterql.validate import check
+    from filterql.validator import check
 
     text = 'and(eq(name, "r"), or(not(has(tags, "a")), eq(metadata_key, "k")), search("r"))'
     fast, slow = compile(text), E.compile_checked(check(text), inline=False)

@@ -19,7 +19,7 @@ from strategies import family_scopes, run_lists, runs, typed_filters
 from filterql import ast, select
 from filterql.catalog import FIELDS
 from filterql.evaluate import compile_checked
-from filterql.validate import check
+from filterql.validator import check
 
 _SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -46,7 +46,7 @@ def test_from_json_gives_the_parsers_nodes() -> None:
 
 
 def test_const_is_written_as_its_literal() -> None:
-    from filterql.validate import check
+    from filterql.validator import check
 
     typed = check('and(gt(latency, "5s"), in(run_type, ["llm"]))')
     assert to_json(typed) == to_json(parse('and(gt(latency, "5s"), in(run_type, ["llm"]))'))

@@ -11,7 +11,7 @@ import pytest
 import filterql
 from filterql import AlwaysFalse, AlwaysTrue, FilterValidationError, canonical, check, equivalent, optimize, render
 from filterql.evaluate import compile_checked
-from filterql.optimize import RULES, Step, Verdict, size
+from filterql.optimizer import RULES, Step, Verdict, size
 
 
 def test_accepts_text_and_trees_and_checks_text_first():

@@ -19,7 +19,7 @@ from strategies import comparisons, family_scopes, runs, typed_filters
 
 from filterql import AlwaysFalse, AlwaysTrue, ast, canonical, check, equivalent, optimize, render, select
 from filterql.evaluate import compile_checked
-from filterql.optimize import Verdict, size
+from filterql.optimizer import Verdict, size
 
 _and, _or, _not = ast.And, ast.Or, ast.Not
 

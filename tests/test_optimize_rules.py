@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from filterql import check, optimize
-from filterql.optimize import RULES, AlwaysFalse, AlwaysTrue, by_name
-from filterql.optimize.engine import rewrite, verdict
+from filterql.optimizer import RULES, AlwaysFalse, AlwaysTrue, by_name
+from filterql.optimizer.engine import rewrite, verdict
 
 FIXTURES = Path(__file__).parent / "fixtures" / "optimize"
 _WORDS = {"always true": AlwaysTrue, "always false": AlwaysFalse}

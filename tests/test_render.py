@@ -12,7 +12,7 @@ from seed_filters import seed_filters
 from strategies_syntax import STRING_CHARS, scrambled_texts, syntax_trees
 
 from filterql import ast, parse, render
-from filterql.render import WIDTH, quote
+from filterql.renderer import WIDTH, quote
 
 IDENTITY = Path(__file__).parent / "fixtures" / "identity.txt"
 
@@ -78,7 +78,7 @@ def test_seed_filters_render_canonically() -> None:
 
 
 def test_const_renders_its_literal() -> None:
-    from filterql.validate import check
+    from filterql.validator import check
 
     typed = check('and(gt(latency, "5s"), eq(feedback_score, 0.0), in(run_type, ["llm", "chain"]))')
     assert render(typed) == 'and(gt(latency, "5s"), eq(feedback_score, 0.0), in(run_type, ["llm", "chain"]))'

@@ -20,7 +20,7 @@ from sqlglot import exp
 
 from ..catalog import FIELDS, FieldType
 from ..runs import REQUIRED, as_dict  # the catalog's required fields, as the Python reader checks them
-from ..sources import RunSourceError
+from ..run_files import RunSourceError
 from . import layout
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from sqlglot import exp
 
 from .. import ast
 from ..coerce import parse_timestamp
-from ..validate import check
+from ..validator import check
 from . import layout
 from .compile import _micros, compile_where, run_alias
 from .dialects import render

@@ -23,9 +23,9 @@ from typing import Any
 import attrs
 
 from . import ast
-from .optimize import FilterInput, Result, Verdict, optimize
-from .optimize.order import cost
-from .render import call_parts
+from .optimizer import FilterInput, Result, Verdict, optimize
+from .optimizer.order import cost
+from .renderer import call_parts
 
 __all__ = ["canonical", "equivalent", "sort_key"]
 

@@ -53,7 +53,7 @@ def verdict(node: ast.Expr) -> Result:
 
 
 def _show(node: ast.Expr) -> str:
-    from ..render import render
+    from ..renderer import render
 
     v = verdict(node)
     return str(v) if isinstance(v, Verdict) else render(node)

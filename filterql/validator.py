@@ -25,7 +25,7 @@ from .coerce import CoercionError, coerce, describe, metadata_json
 from .diagnostics import Diagnostic, at, from_syntax_error
 from .errors import FilterSyntaxError, FilterValidationError
 from .parser import MAX_DEPTH, make_call, parse
-from .render import call_parts, quote, render
+from .renderer import call_parts, quote, render
 
 __all__ = ["validate", "check", "analyze", "suggest", "SIGNATURES"]
 

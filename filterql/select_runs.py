@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from . import runs as R
 from .evaluate import compile
-from .validate import FilterInput
+from .validator import FilterInput
 
 __all__ = ["select", "order_key"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Literal, Union, overload
 
 from .. import ast
-from ..validate import check
+from ..validator import check
 from .engine import AlwaysFalse, AlwaysTrue, Result, Step, Verdict, rewrite, size, verdict
 from .rules import RULES, by_name
 

@@ -17,7 +17,7 @@ import attrs
 from . import ast, catalog, ratelimit
 from .coerce import CoercionError, parse_timestamp
 from .diagnostics import Diagnostic, call_level, format_diagnostics
-from .validate import analyze, suggest
+from .validator import analyze, suggest
 
 __all__ = ["check_query", "QueryCheck", "SELECT_NAMES", "FILTER_ARGUMENTS"]
 
