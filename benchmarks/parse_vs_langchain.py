@@ -50,8 +50,6 @@ _LC_NAMES = {"neq": "ne", "has": "contain", "search": "contain", "exists": "cont
 
 def to_langchain(node: ast.Node) -> str:
     """``node`` in LangChain's query language (see the module docstring for the mapping)."""
-    from filterql.renderer import call_parts
-
     if isinstance(node, ast.Field):
         return json.dumps(node.name)
     if isinstance(node, ast.String):
@@ -68,7 +66,7 @@ def to_langchain(node: ast.Node) -> str:
         return f"not(like({to_langchain(node.field)}, {to_langchain(node.pattern)}))"
     if isinstance(node, ast.Search) and node.field is None:
         return f'contain("content", {to_langchain(node.text)})'
-    parts = call_parts(node)
+    parts = ast.call_parts(node)
     if parts is None:
         raise TypeError(f"to_langchain: no rule for {type(node).__name__}")
     name, args = parts

@@ -2,29 +2,46 @@
 
 Nodes are frozen, slotted ``attrs`` classes. Equality and hashing ignore the
 source ``span`` so trees built by the parser, the builder and ``from_json``
-compare equal. Stages (render, validate, evaluate, ...) are functions over these
-nodes; the few methods here only delegate to them.
+compare equal. Stages (validate, evaluate, ...) are functions over these nodes.
+
+Beside the classes live the facts every stage shares about a node's shape, so
+that they depend on this module and it on nothing above it: :func:`make_call`
+(the one constructor of a typed node from a call, used by the parser, the
+builder and the JSON form) and its inverse :func:`call_parts`, the nesting
+limit :data:`MAX_DEPTH`, the canonical one-line text (``str(node)``) and JSON
+form (``node.to_json()``), and the key/value binding scopes of SPEC §5 with the
+scope-preserving :func:`and_` that ``&`` builds.
 """
 
 from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any, Union
+from typing import Any, Callable, Iterable, Sequence, Union
 
 import attrs
+
+from . import catalog
+from .lexicon import quote
 
 __all__ = [
     "Span", "Node", "Expr", "Value", "Literal",
     "And", "Or", "Not", "Compare", "Has", "Exists", "In", "Like", "Search", "Call",
     "Field", "String", "Number", "Bool", "Null", "ListLit", "Const",
-    "COMPARISON_OPS", "BOOLEAN_OPS", "PREDICATE_NAMES", "FUNCTION_NAMES",
+    "COMPARISON_OPS", "BOOLEAN_OPS", "PREDICATE_NAMES", "FUNCTION_NAMES", "MAX_DEPTH",
+    "walk", "children", "make_call", "call_parts", "text", "to_json",
+    "family_of", "positive_key_family", "scope_families", "can_merge_scopes", "POSITIVE_KEY_OPS",
+    "and_", "or_", "not_",
 ]
 
 COMPARISON_OPS = ("eq", "neq", "gt", "gte", "lt", "lte")
 BOOLEAN_OPS = ("and", "or", "not")
 PREDICATE_NAMES = ("has", "exists", "in", "like", "notlike", "search")
 FUNCTION_NAMES = BOOLEAN_OPS + COMPARISON_OPS + PREDICATE_NAMES
+
+#: Deepest nesting of calls and lists accepted. Every later stage recurses on
+#: the tree, so this bound is what keeps them clear of Python's recursion limit.
+MAX_DEPTH = 128
 
 
 @attrs.frozen
@@ -49,15 +66,11 @@ class Node:
     __slots__ = ()
 
     def __str__(self) -> str:
-        from .renderer import render
-
-        return render(self)  # type: ignore[arg-type]
+        return text(self)
 
     def to_json(self) -> Any:
-        """The JSON form of this node (see the README for the schema)."""
-        from .jsonform import to_json
-
-        return to_json(self)  # type: ignore[arg-type]
+        """The JSON form of this node (see docs/json-form.md for the schema)."""
+        return to_json(self)
 
 
 class Expr(Node):
@@ -66,13 +79,9 @@ class Expr(Node):
     __slots__ = ()
 
     def __and__(self, other: Expr) -> Expr:
-        from .builder import and_
-
         return and_(self, other)
 
     def __or__(self, other: Expr) -> Expr:
-        from .builder import or_
-
         return or_(self, other)
 
     def __invert__(self) -> Expr:
@@ -345,3 +354,282 @@ def children(node: Node) -> tuple[Node, ...]:
     if isinstance(node, (Compare, Has)):
         return (node.field, node.value)
     return ()
+
+
+# ------------------------------------------------------------ calls
+
+def make_call(name: str, args: Sequence[Any], span: Span | None = None) -> Expr:
+    """Build the typed node for ``name(args...)``, or a generic :class:`Call`.
+
+    Shared by the parser, the builder and :func:`filterql.from_json`, so all
+    give the same tree. A call whose name or argument shapes do not fit a typed
+    node stays a ``Call`` for the validator to report.
+    """
+    n = len(args)
+    kinds = [_kind(a) for a in args]
+    if name in ("and", "or") and n >= 1 and all(k == "expr" for k in kinds):
+        return (And if name == "and" else Or)(args, span=span)
+    if name == "not" and kinds == ["expr"]:
+        return Not(args[0], span=span)
+    if name in COMPARISON_OPS and kinds == ["field", "scalar"]:
+        return Compare(name, args[0], args[1], span=span)
+    if name == "has" and kinds == ["field", "scalar"]:
+        return Has(args[0], args[1], span=span)
+    if name == "exists" and kinds == ["field", "scalar"]:
+        return Exists(args[0], args[1], span=span)
+    if name == "in" and kinds == ["field", "list"]:
+        return In(args[0], args[1], span=span)
+    if name in ("like", "notlike") and kinds == ["field", "scalar"]:
+        return Like(args[0], args[1], negated=name == "notlike", span=span)
+    if name == "search" and kinds == ["scalar"]:
+        return Search(args[0], span=span)
+    if name == "search" and kinds == ["field", "scalar"]:
+        return Search(args[1], args[0], span=span)
+    return Call(name, args, span=span)
+
+
+def _kind(node: Any) -> str:
+    if isinstance(node, Expr):
+        return "expr"
+    if isinstance(node, Field):
+        return "field"
+    if isinstance(node, ListLit):
+        return "list"
+    return "scalar"
+
+
+# Call-shaped nodes: node -> (function name, arguments in source order); the inverse of make_call.
+_CALLS: dict[type, Callable[[Any], "tuple[str, Sequence[Node]]"]] = {
+    And: lambda n: ("and", n.args),
+    Or: lambda n: ("or", n.args),
+    Not: lambda n: ("not", (n.arg,)),
+    Compare: lambda n: (n.op, (n.field, n.value)),
+    Has: lambda n: ("has", (n.field, n.value)),
+    Exists: lambda n: ("exists", (n.field, n.key)),
+    In: lambda n: ("in", (n.field, n.values)),
+    Like: lambda n: ("notlike" if n.negated else "like", (n.field, n.pattern)),
+    Search: lambda n: ("search", (n.text,) if n.field is None else (n.field, n.text)),
+    Call: lambda n: (n.name, n.args),
+}
+
+
+def call_parts(node: Node) -> tuple[str, Sequence[Node]] | None:
+    """``(function name, arguments)`` of a call-shaped node, or None for a leaf or list."""
+    for cls in type(node).__mro__:
+        if cls in _CALLS:
+            return _CALLS[cls](node)
+    return None
+
+
+# ------------------------------------------------------------ text and JSON forms
+
+# Leaves: node -> canonical text. A checked literal is written as in the source.
+_LEAF_TEXT: dict[type, Callable[[Any], str]] = {
+    Field: lambda n: n.name,
+    String: lambda n: quote(n.value),
+    Number: lambda n: n.text,
+    Bool: lambda n: "true" if n.value else "false",
+    Null: lambda n: "null",
+    Const: lambda n: _text(n.literal),
+}
+
+
+def text(node: Node) -> str:
+    """The canonical one-line text of ``node`` (what ``str(node)`` gives).
+
+    Lowercase function names (a generic :class:`Call` keeps its name as written),
+    double-quoted strings with minimal escaping, ``", "`` between arguments,
+    numbers as written. Raises ``TypeError`` for an object that is not a node and
+    ``ValueError`` for a hand-built tree nested beyond Python's recursion limit.
+    """
+    try:
+        return _text(node)
+    except RecursionError:
+        raise ValueError("render: the tree is nested too deeply to render") from None
+
+
+def _text(node: Any) -> str:
+    for cls in type(node).__mro__:
+        if cls in _LEAF_TEXT:
+            return _LEAF_TEXT[cls](node)
+        if cls is ListLit:
+            return "[" + ", ".join([_text(i) for i in node.items]) + "]"
+        if cls in _CALLS:
+            name, args = _CALLS[cls](node)
+            return name + "(" + ", ".join([_text(a) for a in args]) + ")"
+    raise TypeError(f"render: no rule for node type {type(node).__name__}")
+
+
+_LEAF_JSON: dict[type, Callable[[Any], Any]] = {
+    Field: lambda n: {"field": n.name},
+    String: lambda n: {"string": n.value},
+    Number: lambda n: {"number": n.text},
+    Bool: lambda n: {"bool": n.value},
+    Null: lambda n: {"null": None},
+    ListLit: lambda n: {"list": [to_json(i) for i in n.items]},
+    Const: lambda n: to_json(n.literal),
+}
+
+
+def to_json(node: Node) -> Any:
+    """The JSON form of ``node`` (docs/json-form.md): plain dicts, lists, strings and booleans."""
+    for cls in type(node).__mro__:
+        if cls in _LEAF_JSON:
+            return _LEAF_JSON[cls](node)
+    parts = call_parts(node)
+    if parts is None:
+        raise TypeError(f"to_json: no rule for node type {type(node).__name__}")
+    name, args = parts
+    return {"call": name, "args": [to_json(a) for a in args]}
+
+
+# ------------------------------------------------------------ binding scopes
+# A scope is the list of direct children of one ``and`` (SPEC §5, docs/semantics.md).
+# Within it, the positive key conditions of a family and every condition of that
+# family bind to one entry. Moving conditions between scopes (flattening a nested
+# ``and``) therefore changes the meaning exactly when it brings a family condition
+# into a scope holding a positive key condition of that family, or the reverse.
+# These helpers read only field names, so they work on parsed and checked trees alike.
+
+#: Comparisons that make a condition on a ``*_key`` field a positive key condition.
+POSITIVE_KEY_OPS = frozenset({"eq", "gt", "gte", "lt", "lte"})
+
+
+def _field_family(field: Any) -> str | None:
+    if not isinstance(field, Field):
+        return None
+    spec = catalog.FIELDS.get(field.name)
+    return spec.family if spec is not None else None
+
+
+def family_of(node: Node) -> str | None:
+    """The family a condition belongs to (``"metadata"``, ``"feedback"``, ...), or None.
+
+    Only a leaf condition on a family field has one; ``and``, ``or`` and ``not``
+    do not (they never bind their operands to the enclosing scope). A generic
+    :class:`Call` counts by its first field argument, so that an untyped call
+    is treated cautiously.
+    """
+    if isinstance(node, Call):
+        for arg in node.args:
+            if isinstance(arg, Field):
+                return _field_family(arg)
+        return None
+    if isinstance(node, (And, Or, Not)):
+        return None
+    return _field_family(getattr(node, "field", None))
+
+
+def positive_key_family(node: Node) -> str | None:
+    """The family of ``node`` when it is a positive key condition, else None.
+
+    Positive key conditions are ``eq``, ``in``, ``like``, ``gt``, ``gte``, ``lt`` and
+    ``lte`` on a family's key field (``metadata_key``, ``input_key``, ...).
+    """
+    if isinstance(node, Compare):
+        positive = node.op in POSITIVE_KEY_OPS
+    elif isinstance(node, Like):
+        positive = not node.negated
+    else:
+        positive = isinstance(node, In)
+    if not positive:
+        return None
+    family = _field_family(node.field)  # type: ignore[attr-defined]
+    if family is None or catalog.FAMILIES[family].key != node.field.name:  # type: ignore[attr-defined]
+        return None
+    return family
+
+
+def scope_families(args: Iterable[Node]) -> tuple[frozenset[str], frozenset[str]]:
+    """``(positive, any)`` for the direct children ``args`` of one ``and``.
+
+    ``positive``: families with a positive key condition among ``args``;
+    ``any``: families with any condition among ``args``.
+    """
+    positive: set[str] = set()
+    anyf: set[str] = set()
+    for node in args:
+        fam = family_of(node)
+        if fam is None:
+            continue
+        anyf.add(fam)
+        if positive_key_family(node) is not None:
+            positive.add(fam)
+    return frozenset(positive), frozenset(anyf)
+
+
+def can_merge_scopes(a_args: Iterable[Node], b_args: Iterable[Node]) -> bool:
+    """Whether conditions ``a_args`` and ``b_args`` may share one ``and`` scope.
+
+    True unless some family has a positive key condition on one side and any
+    condition of that family on the other: then joining the scopes would bind
+    conditions that were independent (or the reverse), changing the meaning.
+    """
+    a_pos, a_any = scope_families(a_args)
+    b_pos, b_any = scope_families(b_args)
+    return not (a_pos & b_any or b_pos & a_any)
+
+
+# ------------------------------------------------------------ boolean constructors
+
+
+def _operands(name: str, operands: tuple[Any, ...]) -> list[Expr]:
+    if not operands:
+        raise TypeError(f"{name}() needs at least one expression")
+    for op in operands:
+        if not isinstance(op, Expr):
+            hint = " (did you compare two fields, or forget field(...)?)" if isinstance(op, bool) else ""
+            raise TypeError(f"{name}() takes filter expressions, not {type(op).__name__}{hint}")
+    return list(operands)
+
+
+def and_(*operands: Expr) -> Expr:
+    """``and(...)`` of ``operands`` (what ``a & b`` builds).
+
+    An operand that is itself an ``and`` is spliced in only when that keeps every
+    key/value binding scope (SPEC §5) as it was; otherwise it stays nested.
+    """
+    ops = _operands("and_", operands)
+    # Families seen in each slot's direct children, to test each nested and against all the others.
+    infos = [scope_families(op.args if isinstance(op, And) else (op,)) for op in ops]
+    total_pos: dict[str, int] = {}
+    total_any: dict[str, int] = {}
+    for pos, anyf in infos:
+        for f in pos:
+            total_pos[f] = total_pos.get(f, 0) + 1
+        for f in anyf:
+            total_any[f] = total_any.get(f, 0) + 1
+    out: list[Expr] = []
+    for op, (pos, anyf) in zip(ops, infos):
+        if isinstance(op, And):
+            others_pos = {f for f, n in total_pos.items() if n - (f in pos) > 0}
+            others_any = {f for f, n in total_any.items() if n - (f in anyf) > 0}
+            if not (pos & others_any or others_pos & anyf):
+                out.extend(op.args)
+                continue
+            # Kept nested: it is no longer a set of direct children of the result.
+            for f in pos:
+                total_pos[f] -= 1
+            for f in anyf:
+                total_any[f] -= 1
+        out.append(op)
+    return And(out)
+
+
+def or_(*operands: Expr) -> Expr:
+    """``or(...)`` of ``operands`` (what ``a | b`` builds); nested ``or`` operands are
+    flattened (``or`` never binds)."""
+    out: list[Expr] = []
+    stack = list(reversed(_operands("or_", operands)))
+    while stack:
+        op = stack.pop()
+        if isinstance(op, Or):
+            stack.extend(reversed(op.args))
+        else:
+            out.append(op)
+    return Or(out)
+
+
+def not_(operand: Expr) -> Expr:
+    """``not(operand)``."""
+    return Not(_operands("not_", (operand,))[0])

@@ -3,8 +3,9 @@
 ``field("run_type") == "llm"`` gives the same AST as ``parse('eq(run_type, "llm")')``;
 ``&``, ``|`` and ``~`` combine expressions, and ``str(expr)`` renders the text.
 Values go through :func:`lit`, so quotes, backslashes and unicode need no
-escaping by hand. Nodes are built by :func:`filterql.parser.make_call`, the
-parser's own constructor, so a builder tree and a parsed tree are equal.
+escaping by hand. Nodes are built by :func:`filterql.ast.make_call`, the
+parser's own constructor, so a builder tree and a parsed tree are equal;
+``and_``, ``or_`` and ``not_`` are those of :mod:`filterql.ast`, which ``&``, ``|`` and ``~`` use.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from decimal import Decimal
 from typing import Any, Iterable, Union
 
 from . import ast
-from .parser import is_name, is_number, make_call
-from .scope import scope_families
+from .ast import and_, make_call, not_, or_
+from .lexicon import is_name, is_number
 
 __all__ = [
     "FieldRef", "field", "lit", "and_", "or_", "not_", "has", "exists", "in_", "like", "notlike", "search",
@@ -174,70 +175,6 @@ def _number(text: str, value: object) -> ast.Number:
     if not is_number(text):  # defensive: write the value positionally
         text = format(Decimal(text), "f")
     return ast.Number(text)
-
-
-# ------------------------------------------------------------- boolean operators
-
-
-def _exprs(name: str, operands: tuple[Any, ...]) -> list[ast.Expr]:
-    if not operands:
-        raise TypeError(f"{name}() needs at least one expression")
-    for op in operands:
-        if not isinstance(op, ast.Expr):
-            hint = " (did you compare two fields, or forget field(...)?)" if isinstance(op, bool) else ""
-            raise TypeError(f"{name}() takes filter expressions, not {type(op).__name__}{hint}")
-    return list(operands)
-
-
-def and_(*operands: ast.Expr) -> ast.Expr:
-    """``and(...)`` of ``operands``.
-
-    An operand that is itself an ``and`` is spliced in only when that keeps every
-    key/value binding scope (SPEC §5) as it was; otherwise it stays nested.
-    """
-    ops = _exprs("and_", operands)
-    # Families seen in each slot's direct children, to test each nested and against all the others.
-    infos = [scope_families(op.args if isinstance(op, ast.And) else (op,)) for op in ops]
-    total_pos: dict[str, int] = {}
-    total_any: dict[str, int] = {}
-    for pos, anyf in infos:
-        for f in pos:
-            total_pos[f] = total_pos.get(f, 0) + 1
-        for f in anyf:
-            total_any[f] = total_any.get(f, 0) + 1
-    out: list[ast.Expr] = []
-    for op, (pos, anyf) in zip(ops, infos):
-        if isinstance(op, ast.And):
-            others_pos = {f for f, n in total_pos.items() if n - (f in pos) > 0}
-            others_any = {f for f, n in total_any.items() if n - (f in anyf) > 0}
-            if not (pos & others_any or others_pos & anyf):
-                out.extend(op.args)
-                continue
-            # Kept nested: it is no longer a set of direct children of the result.
-            for f in pos:
-                total_pos[f] -= 1
-            for f in anyf:
-                total_any[f] -= 1
-        out.append(op)
-    return ast.And(out)
-
-
-def or_(*operands: ast.Expr) -> ast.Expr:
-    """``or(...)`` of ``operands``; nested ``or`` operands are flattened (``or`` never binds)."""
-    out: list[ast.Expr] = []
-    stack = list(reversed(_exprs("or_", operands)))
-    while stack:
-        op = stack.pop()
-        if isinstance(op, ast.Or):
-            stack.extend(reversed(op.args))
-        else:
-            out.append(op)
-    return ast.Or(out)
-
-
-def not_(operand: ast.Expr) -> ast.Expr:
-    """``not(operand)``."""
-    return ast.Not(_exprs("not_", (operand,))[0])
 
 
 # ------------------------------------------------------------- predicates

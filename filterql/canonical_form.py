@@ -23,9 +23,9 @@ from typing import Any
 import attrs
 
 from . import ast
+from .ast import call_parts
 from .optimizer import FilterInput, Result, Verdict, optimize
 from .optimizer.order import cost
-from .renderer import call_parts
 
 __all__ = ["canonical", "equivalent", "sort_key"]
 

@@ -15,7 +15,7 @@ from typing import Mapping
 import attrs
 
 __all__ = [
-    "FieldType", "FieldSpec", "FIELDS", "FAMILIES", "Family", "OPERATORS", "CONTEXTS",
+    "FieldType", "FieldSpec", "FIELDS", "FAMILIES", "Family", "OBJECT_FAMILIES", "OPERATORS", "CONTEXTS",
     "RUN_TYPES", "STATUSES", "lookup", "field_names",
     "PROFILES", "ServerRule", "SERVER_RULES", "MAX_LIST_RUNS_LIMIT",
 ]
@@ -93,12 +93,18 @@ class FieldSpec:
 
 @attrs.frozen
 class Family:
-    """A key/value family (SPEC §5): entries are (key, value) or (key, score, value)."""
+    """A key/value family (SPEC §5): entries are (key, value) or (key, score, value).
+
+    ``source`` is where the entries are in LangSmith's run JSON; ``object`` is the
+    filter field holding the same document (``inputs`` for the ``input`` family),
+    None when there is none (feedback).
+    """
 
     name: str
     key: str
     values: tuple[str, ...]
     source: str
+    object: str | None = None
 
 
 def _f(name: str, type_: FieldType, source: str | None, **kw: object) -> FieldSpec:
@@ -152,11 +158,15 @@ FIELDS: Mapping[str, FieldSpec] = MappingProxyType({f.name: f for f in _ROWS})
 
 #: The key/value families of SPEC §5, by family name.
 FAMILIES: Mapping[str, Family] = MappingProxyType({
-    "metadata": Family("metadata", "metadata_key", ("metadata_value",), "extra.metadata"),
-    "input": Family("input", "input_key", ("input_value",), "inputs"),
-    "output": Family("output", "output_key", ("output_value",), "outputs"),
+    "metadata": Family("metadata", "metadata_key", ("metadata_value",), "extra.metadata", "metadata"),
+    "input": Family("input", "input_key", ("input_value",), "inputs", "inputs"),
+    "output": Family("output", "output_key", ("output_value",), "outputs", "outputs"),
     "feedback": Family("feedback", "feedback_key", ("feedback_score", "feedback_value"), "feedback"),
 })
+
+#: The family whose entries an object field holds: ``{"metadata": "metadata", "inputs": "input", ...}``.
+OBJECT_FAMILIES: Mapping[str, str] = MappingProxyType(
+    {f.object: f.name for f in FAMILIES.values() if f.object is not None})
 
 #: Metadata keys that give a run its thread, first present wins (SPEC §4).
 THREAD_KEYS = ("thread_id", "session_id", "conversation_id")

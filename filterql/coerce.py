@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from . import ast
 from .catalog import FieldType
-from .parser import MAX_DEPTH
+from .ast import MAX_DEPTH
 
 __all__ = ["CoercionError", "coerce", "parse_timestamp", "parse_duration", "describe"]
 

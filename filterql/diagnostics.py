@@ -10,9 +10,34 @@ from typing import Any, Iterable, Mapping
 import attrs
 
 from .ast import Span
-from .errors import FilterSyntaxError, excerpt
 
-__all__ = ["Diagnostic", "format_diagnostic", "format_diagnostics", "from_syntax_error", "at", "call_level"]
+__all__ = ["Diagnostic", "format_diagnostic", "format_diagnostics", "at", "call_level", "excerpt"]
+
+#: Longest source line shown whole in an excerpt.
+EXCERPT_WIDTH = 100
+
+
+def excerpt(text: str, line: int, column: int, width: int = 1) -> str:
+    """The source line ``line`` with a caret (or underline of ``width``) under ``column``.
+
+    Tabs before the column are kept so the caret lines up in a terminal.
+    A line longer than :data:`EXCERPT_WIDTH` is cut to a window around the
+    column, marked with ``…`` (a 1 MB one-line filter gives a short excerpt).
+    """
+    lines = text.split("\n")
+    if not 1 <= line <= len(lines):
+        return ""
+    src = lines[line - 1].rstrip("\r")
+    width = max(1, min(width, len(src) - column + 1)) if column <= len(src) else 1
+    if len(src) > EXCERPT_WIDTH:
+        start = max(0, min(column - 1 - EXCERPT_WIDTH // 2, len(src) - EXCERPT_WIDTH))
+        end = start + EXCERPT_WIDTH
+        width = max(1, min(width, end - column + 1))
+        head = "…" if start > 0 else ""
+        src, column = head + src[start:end] + ("…" if end < len(src) else ""), column - start + len(head)
+    pad = "".join(c if c == "\t" else " " for c in src[: column - 1])
+    return f"{src}\n{pad}{'^' * width}"
+
 
 
 @attrs.frozen
@@ -66,11 +91,6 @@ def at(span: Any, severity: str, code: str, message: str, hint: str = "") -> Dia
 def call_level(argument: str, severity: str, code: str, message: str, hint: str = "") -> Diagnostic:
     """A diagnostic about keyword argument ``argument`` of a call (no position)."""
     return Diagnostic(severity, "validation", code, message, 0, 0, None, hint, argument)
-
-
-def from_syntax_error(e: FilterSyntaxError) -> Diagnostic:
-    span = Span(e.offset, e.offset + e.width, e.line, e.column, e.line, e.column + e.width)
-    return Diagnostic("error", "syntax", e.code, e.message, e.line, e.column, span, e.hint)
 
 
 def format_diagnostic(d: Diagnostic, text: str = "") -> str:

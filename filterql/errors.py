@@ -1,50 +1,47 @@
-"""The exceptions filterql raises, and the caret excerpt they show."""
+"""The exceptions filterql raises (docs/errors.md).
+
+``FilterError`` is the base of every error raised on purpose. A filter that is
+not valid raises ``FilterValidationError`` with every diagnostic; one that does
+not even parse raises its subclass ``FilterSyntaxError``, the same exception
+with the same ``code`` whether it came from ``parse``, ``check``, ``compile``,
+``optimize``, ``to_sql`` or ``select``.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
-if TYPE_CHECKING:
-    from .diagnostics import Diagnostic
+from .ast import Span
+from .diagnostics import Diagnostic, excerpt, format_diagnostics
 
-__all__ = ["FilterError", "FilterSyntaxError", "FilterValidationError", "FilterJSONError", "excerpt"]
-
-
-#: Longest source line shown whole in an excerpt.
-EXCERPT_WIDTH = 100
-
-
-def excerpt(text: str, line: int, column: int, width: int = 1) -> str:
-    """The source line ``line`` with a caret (or underline of ``width``) under ``column``.
-
-    Tabs before the column are kept so the caret lines up in a terminal.
-    A line longer than :data:`EXCERPT_WIDTH` is cut to a window around the
-    column, marked with ``…`` (a 1 MB one-line filter gives a short excerpt).
-    """
-    lines = text.split("\n")
-    if not 1 <= line <= len(lines):
-        return ""
-    src = lines[line - 1].rstrip("\r")
-    width = max(1, min(width, len(src) - column + 1)) if column <= len(src) else 1
-    if len(src) > EXCERPT_WIDTH:
-        start = max(0, min(column - 1 - EXCERPT_WIDTH // 2, len(src) - EXCERPT_WIDTH))
-        end = start + EXCERPT_WIDTH
-        width = max(1, min(width, end - column + 1))
-        head = "…" if start > 0 else ""
-        src, column = head + src[start:end] + ("…" if end < len(src) else ""), column - start + len(head)
-    pad = "".join(c if c == "\t" else " " for c in src[: column - 1])
-    return f"{src}\n{pad}{'^' * width}"
+__all__ = ["FilterError", "FilterSyntaxError", "FilterValidationError", "FilterJSONError"]
 
 
 class FilterError(Exception):
     """Base class of every error filterql raises on purpose."""
 
 
-class FilterSyntaxError(FilterError):
+class FilterValidationError(FilterError):
+    """The filter is not valid; ``diagnostics`` holds every finding, ``code`` the first error's."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic], text: str = "") -> None:
+        self.diagnostics = list(diagnostics)
+        self.text = text
+        errors = [d for d in self.diagnostics if d.is_error]
+        #: The code of the first error (``"unknown-field"``, ``"unexpected-token"``, ...).
+        self.code = errors[0].code if errors else "invalid"
+        super().__init__(errors[0].message if errors else "invalid filter")
+
+    def __str__(self) -> str:
+        return format_diagnostics(self.diagnostics, self.text)
+
+
+class FilterSyntaxError(FilterValidationError):
     """The filter text is not in the language (SPEC §2).
 
     ``line`` and ``column`` are 1-based, ``offset`` 0-based; ``found`` is the
     offending text (or ``"end of input"``), ``expected`` readable labels.
+    It is a :class:`FilterValidationError` whose one diagnostic is :attr:`diagnostic`.
     """
 
     def __init__(
@@ -61,17 +58,21 @@ class FilterSyntaxError(FilterError):
         code: str = "syntax",
         width: int = 1,
     ) -> None:
-        super().__init__(message)
         self.message = message
-        self.text = text
         self.offset = offset
         self.line = line
         self.column = column
         self.found = found
         self.expected = tuple(expected)
         self.hint = hint
-        self.code = code
         self.width = width
+        span = Span(offset, offset + width, line, column, line, column + width)
+        super().__init__([Diagnostic("error", "syntax", code, message, line, column, span, hint)], text)
+
+    @property
+    def diagnostic(self) -> Diagnostic:
+        """This error as a diagnostic of kind ``syntax``."""
+        return self.diagnostics[0]
 
     def __str__(self) -> str:
         out = f"line {self.line}, column {self.column}: {self.message}"
@@ -81,21 +82,6 @@ class FilterSyntaxError(FilterError):
         if self.hint:
             out += f"\nhint: {self.hint}"
         return out
-
-
-class FilterValidationError(FilterError):
-    """The filter parses but is not valid; ``diagnostics`` holds every finding."""
-
-    def __init__(self, diagnostics: Sequence[Diagnostic], text: str = "") -> None:
-        self.diagnostics = list(diagnostics)
-        self.text = text
-        errors = [d for d in self.diagnostics if d.is_error]
-        super().__init__(errors[0].message if errors else "invalid filter")
-
-    def __str__(self) -> str:
-        from .diagnostics import format_diagnostics
-
-        return format_diagnostics(self.diagnostics, self.text)
 
 
 class FilterJSONError(FilterError):

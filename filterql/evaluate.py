@@ -19,7 +19,7 @@ import functools
 from decimal import Decimal
 from typing import Any, Callable, Protocol
 
-from . import ast, runs, scope
+from . import ast, catalog, runs
 from .catalog import FIELDS, FieldSpec, FieldType
 from .like import LikePattern, like_matcher, parse_like
 from .validator import FilterInput, check
@@ -40,7 +40,7 @@ class Predicate(Protocol):
 _LEAF_TYPES = frozenset({str, int, float, bool, type(None), Decimal})
 _OPS = {"eq": "==", "neq": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 _FAMILY_OBJECT = {"metadata": "_meta(d)", "input": "_obj(d.get('inputs'))", "output": "_obj(d.get('outputs'))"}
-_OBJECT_FAMILY = {"metadata": "metadata", "inputs": "input", "outputs": "output"}
+_OBJECT_FAMILY = catalog.OBJECT_FAMILIES
 
 
 def _tags_in(tags: list[Any], values: frozenset[str]) -> bool:
@@ -327,11 +327,11 @@ def _gen_or(g: _Gen, node: ast.Or) -> str:
 
 
 def _family(node: ast.Expr) -> str | None:
-    return scope.family_of(node)
+    return ast.family_of(node)
 
 
 def _is_positive_key(node: ast.Expr) -> bool:
-    return scope.positive_key_family(node) is not None
+    return ast.positive_key_family(node) is not None
 
 
 def _entry_vars(family: str, key: str, value: str, score: str) -> tuple[str, ...]:

@@ -5,10 +5,11 @@ One object per node, with exactly one tag key (README "JSON form")::
     {"call": "eq", "args": [{"field": "run_type"}, {"string": "llm"}]}
     {"number": "0.0"}   {"bool": true}   {"null": null}   {"list": [{"string": "a"}]}
 
-``from_json`` rebuilds calls with :func:`filterql.parser.make_call`, the
+``from_json`` rebuilds calls with :func:`filterql.ast.make_call`, the
 parser's own constructor, so ``from_json(to_json(e)) == e`` and the result is
-what ``parse`` gives for the same text. A checked literal (``Const``) is
-written as its source literal.
+what ``parse`` gives for the same text. ``to_json`` is :func:`filterql.ast.to_json`
+(what ``node.to_json()`` gives); a checked literal (``Const``) is written as its
+source literal.
 """
 
 from __future__ import annotations
@@ -17,37 +18,12 @@ from typing import Any, Callable
 
 from . import ast
 from .errors import FilterJSONError
-from .parser import MAX_DEPTH, is_name, is_number, make_call
-from .renderer import call_parts
+from .ast import MAX_DEPTH, make_call, to_json
+from .lexicon import is_name, is_number
 
 __all__ = ["to_json", "from_json"]
 
 _RESERVED = ("true", "false", "null")
-
-# ------------------------------------------------------------------ to_json
-
-_LEAVES: dict[type, Callable[[Any], Any]] = {
-    ast.Field: lambda n: {"field": n.name},
-    ast.String: lambda n: {"string": n.value},
-    ast.Number: lambda n: {"number": n.text},
-    ast.Bool: lambda n: {"bool": n.value},
-    ast.Null: lambda n: {"null": None},
-    ast.ListLit: lambda n: {"list": [to_json(i) for i in n.items]},
-    ast.Const: lambda n: to_json(n.literal),
-}
-
-
-def to_json(node: ast.Node) -> Any:
-    """The JSON form of ``node``: plain dicts, lists, strings and booleans."""
-    for cls in type(node).__mro__:
-        if cls in _LEAVES:
-            return _LEAVES[cls](node)
-    parts = call_parts(node)
-    if parts is None:
-        raise TypeError(f"to_json: no rule for node type {type(node).__name__}")
-    name, args = parts
-    return {"call": name, "args": [to_json(a) for a in args]}
-
 
 # ---------------------------------------------------------------- from_json
 

@@ -16,8 +16,10 @@ from typing import Any, Callable, Iterator
 from . import ast, catalog
 from .catalog import FieldType
 from .diagnostics import Diagnostic, at
-from .renderer import quote, render
-from .scope import family_of, positive_key_family
+from .ast import family_of, positive_key_family
+from .hints import dotted_key, suggest
+from .lexicon import quote
+from .renderer import render
 
 __all__ = ["lint", "RULES", "ui_syntax_hint"]
 
@@ -57,8 +59,6 @@ def _spec(node: ast.Node) -> catalog.FieldSpec | None:
 
 def unknown_value(root: ast.Expr) -> Iterator[Diagnostic]:
     """``eq(run_type, "LLM")``: a value the enum field never has; suggest the closest."""
-    from .validator import suggest
-
     for node in ast.walk(root):
         spec = _spec(node)
         values = _consts(node)
@@ -238,8 +238,6 @@ _UI_TERM_RE = re.compile(r"-?([A-Za-z_][\w.]*):(\S*)")
 
 def ui_syntax_hint(term: str) -> str:
     """How to write a UI search-bar term (``status:error``) in the filter language, or ''."""
-    from .validator import dotted_key
-
     m = _UI_TERM_RE.fullmatch(term)
     if not m:
         return ""

@@ -15,21 +15,17 @@ from __future__ import annotations
 
 import functools
 import re
-from importlib import resources
-from pathlib import Path
 from typing import Any, Callable, NamedTuple, Sequence
 
 import lark
 from lark.parsers.lalr_analysis import Shift
 
 from . import ast
+from .ast import MAX_DEPTH, make_call
 from .errors import FilterSyntaxError
+from .lexicon import grammar_text
 
-__all__ = ["parse", "make_call", "grammar_text", "is_name", "is_number", "MAX_DEPTH"]
-
-#: Deepest nesting of calls and lists accepted. Every later stage recurses on
-#: the tree, so this bound is what keeps them clear of Python's recursion limit.
-MAX_DEPTH = 128
+__all__ = ["parse"]
 
 _LABELS = {
     "NAME": "a name",
@@ -45,14 +41,6 @@ _LABELS = {
 _LABEL_ORDER = list(_LABELS)
 _OPENERS = frozenset({"LPAR", "LSQB"})
 _CLOSERS = frozenset({"RPAR", "RSQB"})
-
-
-def grammar_text() -> str:
-    """The grammar source: packaged in the wheel, or ``grammar/`` in a source checkout."""
-    packaged = resources.files("filterql").joinpath("filterql.lark")
-    if packaged.is_file():
-        return packaged.read_text("utf-8")
-    return (Path(__file__).resolve().parent.parent / "grammar" / "filterql.lark").read_text("utf-8")
 
 
 @functools.lru_cache(maxsize=None)
@@ -81,22 +69,6 @@ def parse(text: str) -> ast.Expr:
         return _fail(text, e.tok[2], f"expected a string, a number, true, false or null in a list, found {e.tok[1]!r}",
                      found=e.tok[1], expected=["a string", "a number", "true", "false", "null"],
                      hint="lists hold only literals, not field names", code="bad-list-item", width=len(e.tok[1]))
-
-
-def is_name(text: str) -> bool:
-    """Whether ``text`` is a NAME token of the grammar (a field or function name, or true/false/null)."""
-    return _terminal_re("NAME").fullmatch(text) is not None
-
-
-def is_number(text: str) -> bool:
-    """Whether ``text`` is a NUMBER token of the grammar, e.g. ``-1.5e3``."""
-    return _terminal_re("NUMBER").fullmatch(text) is not None
-
-
-@functools.lru_cache(maxsize=None)
-def _terminal_re(name: str) -> re.Pattern[str]:
-    (terminal,) = [t for t in _parser().terminals if t.name == name]
-    return re.compile(terminal.pattern.to_regexp())
 
 
 # ------------------------------------------------------------------- driver
@@ -282,46 +254,6 @@ _ACTIONS: dict[str, Callable[[list[Any]], Any]] = {
     "number": _number,
     "list": _list,
 }
-
-
-def make_call(name: str, args: Sequence[Any], span: ast.Span | None = None) -> ast.Expr:
-    """Build the typed node for ``name(args...)``, or a generic :class:`ast.Call`.
-
-    Shared by the parser and :func:`filterql.from_json`, so both give the same
-    tree. A call whose name or argument shapes do not fit a typed node stays a
-    ``Call`` for the validator to report.
-    """
-    n = len(args)
-    kinds = [_kind(a) for a in args]
-    if name in ("and", "or") and n >= 1 and all(k == "expr" for k in kinds):
-        return (ast.And if name == "and" else ast.Or)(args, span=span)
-    if name == "not" and kinds == ["expr"]:
-        return ast.Not(args[0], span=span)
-    if name in ast.COMPARISON_OPS and kinds == ["field", "scalar"]:
-        return ast.Compare(name, args[0], args[1], span=span)
-    if name == "has" and kinds == ["field", "scalar"]:
-        return ast.Has(args[0], args[1], span=span)
-    if name == "exists" and kinds == ["field", "scalar"]:
-        return ast.Exists(args[0], args[1], span=span)
-    if name == "in" and kinds == ["field", "list"]:
-        return ast.In(args[0], args[1], span=span)
-    if name in ("like", "notlike") and kinds == ["field", "scalar"]:
-        return ast.Like(args[0], args[1], negated=name == "notlike", span=span)
-    if name == "search" and kinds == ["scalar"]:
-        return ast.Search(args[0], span=span)
-    if name == "search" and kinds == ["field", "scalar"]:
-        return ast.Search(args[1], args[0], span=span)
-    return ast.Call(name, args, span=span)
-
-
-def _kind(node: Any) -> str:
-    if isinstance(node, ast.Expr):
-        return "expr"
-    if isinstance(node, ast.Field):
-        return "field"
-    if isinstance(node, ast.ListLit):
-        return "list"
-    return "scalar"
 
 
 # ------------------------------------------------------------------- strings

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 
 from . import ast, catalog
 from .diagnostics import Diagnostic, at
-from .renderer import quote
+from .lexicon import quote
 
 __all__ = ["server_diagnostics", "MATCHERS"]
 
@@ -39,7 +39,7 @@ def _like_for_search(field: str, text: str) -> str:
     pattern = quote("%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
     spec = catalog.FIELDS[field]
     if spec.type is catalog.FieldType.OBJECT:
-        family = {"inputs": "input", "outputs": "output"}.get(field, field)
+        family = catalog.OBJECT_FAMILIES[field]
         return f"like({family}_value, {pattern}) (case-sensitive, one phrase)"
     if "like" in spec.operators:
         return f"like({field}, {pattern}) (case-sensitive, one phrase)"

@@ -17,7 +17,8 @@ import attrs
 from . import ast, catalog, ratelimit
 from .coerce import CoercionError, parse_timestamp
 from .diagnostics import Diagnostic, call_level, format_diagnostics
-from .validator import analyze, suggest
+from .hints import suggest
+from .validator import analyze
 
 __all__ = ["check_query", "QueryCheck", "SELECT_NAMES", "FILTER_ARGUMENTS"]
 

@@ -13,21 +13,21 @@ check (``_Checker``, one rule per node type); then the warnings of
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any, Callable, Union
 
 import attrs
 
-from . import ast, catalog
+from . import ast, catalog, lint, profiles
+from .ast import MAX_DEPTH, call_parts, make_call
 from .catalog import FieldSpec, FieldType
 from .coerce import CoercionError, coerce, describe, metadata_json
-from .diagnostics import Diagnostic, at, from_syntax_error
+from .diagnostics import Diagnostic, at
 from .errors import FilterSyntaxError, FilterValidationError
-from .parser import MAX_DEPTH, make_call, parse
-from .renderer import call_parts, quote, render
+from .hints import dotted_field_hint, suggest
+from .parser import parse
 
-__all__ = ["validate", "check", "analyze", "suggest", "SIGNATURES"]
+__all__ = ["validate", "check", "analyze", "SIGNATURES"]
 
 FilterInput = Union[str, ast.Expr]
 
@@ -44,39 +44,6 @@ SIGNATURES = {
     "notlike": 'notlike(field, "pattern")',
     "search": 'search("text") or search(field, "text")',
 }
-
-#: A dotted name for a key of an object (``metadata.user_id``, ``extra.metadata.k``, ``inputs.q``).
-_DOTTED_RE = re.compile(r"(?:extra\.)?(metadata|inputs|outputs)\.(.+)")
-
-
-def suggest(name: str, candidates: list[str] | tuple[str, ...]) -> str:
-    """'did you mean ...' for the closest candidates, or ''."""
-    lowered = [c for c in candidates if c == name.lower()]
-    close = lowered or difflib.get_close_matches(name.lower(), candidates, n=3, cutoff=0.6)
-    if not close:
-        return ""
-    return "did you mean " + " or ".join(f"`{c}`" for c in close) + "?"
-
-
-def dotted_key(name: str) -> tuple[str, str] | None:
-    """``metadata.user_id`` -> ("metadata", "user_id"), ``inputs.q`` -> ("input", "q"); else None."""
-    m = _DOTTED_RE.fullmatch(name)
-    if m is None:
-        return None
-    return {"inputs": "input", "outputs": "output"}.get(m.group(1), m.group(1)), m.group(2)
-
-
-def dotted_field_hint(name: str) -> str:
-    """How to write a dotted name such as ``metadata.user_id`` as a key/value pair, or ''."""
-    pair = dotted_key(name)
-    if pair is not None:
-        family, key = pair
-        return (f"fields have no dots; to test the {family} key `{key}` write "
-                f"and(eq({family}_key, {quote(key)}), eq({family}_value, ...))")
-    if "." in name:
-        return "fields have no dots; nested keys of metadata, inputs and outputs are key/value pairs"
-    return ""
-
 
 # ------------------------------------------------------------ malformed trees
 
@@ -410,7 +377,7 @@ def _literal_text(node: ast.Node) -> str:
     if isinstance(node, ast.Const):
         node = node.literal
     if isinstance(node, _SCALARS):
-        return render(node)  # type: ignore[arg-type]
+        return ast.text(node)
     return ""
 
 
@@ -443,18 +410,20 @@ def analyze(filter: FilterInput, context: str = "filter",
     the diagnostics are in source order. Warnings and server rules are reported
     once the filter has no type error.
     """
-    from . import lint, profiles
+    try:
+        return _analyze(filter, context, profile)
+    except FilterSyntaxError as e:
+        return None, [e.diagnostic], e.text
 
+
+def _analyze(filter: FilterInput, context: str, profile: str) -> tuple[ast.Expr | None, list[Diagnostic], str]:
+    """:func:`analyze`, raising :class:`FilterSyntaxError` when the text does not parse."""
     if context not in catalog.CONTEXTS:
         raise ValueError(f"context must be one of {', '.join(catalog.CONTEXTS)}, not {context!r}")
     if profile not in catalog.PROFILES:
         raise ValueError(f"profile must be one of {', '.join(catalog.PROFILES)}, not {profile!r}")
     if isinstance(filter, str):
-        text = filter
-        try:
-            expr = parse(filter)
-        except FilterSyntaxError as e:
-            return None, [from_syntax_error(e)], text
+        expr, text = parse(filter), filter
     elif isinstance(filter, ast.Expr):
         expr, text = filter, ""
     else:
@@ -475,7 +444,8 @@ def validate(filter: FilterInput, context: str = "filter", profile: str = "offli
 
     ``context`` is ``filter``, ``trace_filter`` or ``tree_filter``; ``profile``
     is ``offline`` (the whole spec) or ``langsmith-v1`` / ``langsmith-v2``,
-    which also report as errors what that server rejects.
+    which also report as errors what that server rejects. A syntax error is one
+    diagnostic of kind ``syntax``.
     """
     return analyze(filter, context, profile)[1]
 
@@ -483,10 +453,11 @@ def validate(filter: FilterInput, context: str = "filter", profile: str = "offli
 def check(filter: FilterInput, context: str = "filter", profile: str = "offline") -> ast.Expr:
     """The typed, validated AST of ``filter``; raises :class:`FilterValidationError` on any error.
 
-    Syntax errors are reported the same way, as diagnostics of kind ``syntax``.
-    Warnings do not raise; get them with :func:`validate`.
+    Text that does not parse raises :class:`FilterSyntaxError` (a subclass), the
+    very exception :func:`filterql.parse` raises. Warnings do not raise; get
+    them with :func:`validate`.
     """
-    typed, diagnostics, text = analyze(filter, context, profile)
+    typed, diagnostics, text = _analyze(filter, context, profile)
     if typed is None or any(d.is_error for d in diagnostics):
         raise FilterValidationError(diagnostics, text)
     return typed

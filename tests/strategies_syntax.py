@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from filterql import ast
 from filterql.catalog import FIELDS
-from filterql.parser import make_call
+from filterql.ast import make_call
 
 __all__ = ["names", "field_nodes", "scalars", "list_literals", "syntax_trees", "scrambled_texts", "STRING_CHARS"]
 
@@ -127,19 +127,15 @@ def _scramble_string(draw: st.DrawFn, value: str) -> str:
 @st.composite
 def scrambled_texts(draw: st.DrawFn, tree: ast.Node) -> str:
     """A non-canonical text of ``tree``: random quotes, escapes and whitespace."""
-    from filterql.renderer import call_parts
-
     def emit(node: ast.Node) -> str:
         ws = draw(_WS)
         if isinstance(node, ast.String):
             return ws + _scramble_string(draw, node.value)
         if isinstance(node, ast.ListLit):
             return ws + "[" + ",".join(emit(i) + draw(_WS) for i in node.items) + "]"
-        parts = call_parts(node)
+        parts = ast.call_parts(node)
         if parts is None:
-            from filterql.renderer import render
-
-            return ws + render(node)
+            return ws + str(node)
         name, args = parts
         return ws + name + draw(_WS) + "(" + ",".join(emit(a) + draw(_WS) for a in args) + ")"
 

@@ -15,7 +15,7 @@ from filterql import ast, parse
 from filterql.builder import (
     and_, exists, field, has, in_, like, lit, not_, notlike, or_, search,
 )
-from filterql.scope import can_merge_scopes, positive_key_family, scope_families
+from filterql.ast import can_merge_scopes, positive_key_family, scope_families
 
 K, V = field("metadata_key"), field("metadata_value")
 

@@ -543,7 +543,7 @@ def test_cli_match_bad_file(tmp_path, capsys):
 
 
 def test_deepest_accepted_filter_compiles():
-    from filterql.parser import MAX_DEPTH
+    from filterql.ast import MAX_DEPTH
 
     nots = 'eq(name, "r")'
     for _ in range(MAX_DEPTH - 1):

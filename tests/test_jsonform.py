@@ -11,7 +11,7 @@ from strategies_syntax import syntax_trees
 
 from filterql import FilterError, FilterJSONError, ast, from_json, parse
 from filterql.jsonform import to_json
-from filterql.parser import MAX_DEPTH
+from filterql.ast import MAX_DEPTH
 
 
 @settings(max_examples=300, deadline=None)

@@ -12,7 +12,8 @@ from seed_filters import case_filters, seed_filters
 from strategies_syntax import syntax_trees
 
 from filterql import FilterError, FilterSyntaxError, ast, parse, render
-from filterql.parser import MAX_DEPTH, grammar_text
+from filterql.ast import MAX_DEPTH
+from filterql.lexicon import grammar_text
 
 F = ast.Field
 
@@ -261,3 +262,13 @@ def test_table_driver_agrees_with_lark(text: str) -> None:
     elif ours not in ("bad-escape", "too-deep", "empty", "bad-list-item"):
         # Escapes, depth, empty input and field names in lists are checked outside the grammar.
         assert theirs == "error", (text, ours)
+
+
+@pytest.mark.parametrize("name", ["NAME", "NUMBER"])
+def test_lexicon_reads_the_same_terminals_lark_compiles(name: str) -> None:
+    """The builder and JSON form check names and numbers without Lark, against the same grammar."""
+    from filterql import lexicon
+    from filterql.parser import _parser
+
+    (terminal,) = [t for t in _parser().terminals if t.name == name]
+    assert lexicon.terminal_pattern(name).pattern == terminal.pattern.to_regexp()

@@ -12,7 +12,8 @@ from seed_filters import seed_filters
 from strategies_syntax import STRING_CHARS, scrambled_texts, syntax_trees
 
 from filterql import ast, parse, render
-from filterql.renderer import WIDTH, quote
+from filterql.lexicon import quote
+from filterql.renderer import WIDTH
 
 IDENTITY = Path(__file__).parent / "fixtures" / "identity.txt"
 

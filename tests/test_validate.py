@@ -16,7 +16,7 @@ from strategies_syntax import syntax_trees
 
 from filterql import Diagnostic, FilterValidationError, ast, check, parse, validate
 from filterql.diagnostics import format_diagnostic, format_diagnostics
-from filterql.parser import MAX_DEPTH
+from filterql.ast import MAX_DEPTH
 
 F, S, N = ast.Field, ast.String, ast.Number
 

@@ -12,7 +12,7 @@ from typing import Iterable
 
 from .. import ast, catalog
 from ..catalog import FieldSpec, FieldType
-from ..scope import family_of, positive_key_family, scope_families
+from ..ast import family_of, positive_key_family, scope_families
 
 __all__ = [
     "TRUE", "FALSE", "is_true", "is_false", "NULL",

@@ -14,6 +14,7 @@ from typing import Callable, Iterable, Union
 import attrs
 
 from .. import ast
+from ..renderer import render
 from .base import is_false, is_true
 
 __all__ = ["Rule", "Step", "Verdict", "AlwaysTrue", "AlwaysFalse", "Result", "rewrite", "verdict", "size"]
@@ -53,8 +54,6 @@ def verdict(node: ast.Expr) -> Result:
 
 
 def _show(node: ast.Expr) -> str:
-    from ..renderer import render
-
     v = verdict(node)
     return str(v) if isinstance(v, Verdict) else render(node)
 

@@ -7,7 +7,7 @@ from typing import Sequence
 from .. import ast, catalog
 from ..catalog import FieldType
 from . import atoms
-from ..scope import scope_families
+from ..ast import scope_families
 from .base import FALSE, rebuild
 
 __all__ = ["finite_node", "or_eq_to_in", "merge_in_lists", "in_to_eq"]

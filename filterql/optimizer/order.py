@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .. import ast, catalog
 from ..catalog import FieldType
-from ..scope import family_of
+from ..ast import family_of
 from .base import rebuild
 
 __all__ = ["cost", "order_by_cost"]

@@ -1,14 +1,14 @@
 """Structural rules: flatten, unwrap, double negation, duplicates.
 
 Each moves operands between ``and`` scopes only when SPEC §5's key/value
-binding is unchanged (:func:`filterql.scope.can_merge_scopes`); operands of
+binding is unchanged (:func:`filterql.ast.can_merge_scopes`); operands of
 ``or`` and ``not`` always stand alone, so ``or`` flattens freely.
 """
 
 from __future__ import annotations
 
 from .. import ast
-from ..scope import family_of, scope_families
+from ..ast import family_of, scope_families
 from .base import rebuild
 
 __all__ = ["flatten_and", "flatten_or", "unwrap_single", "double_negation", "dedupe"]
@@ -38,7 +38,7 @@ def flatten_and(node: ast.Expr, in_and: bool) -> ast.Expr:
     """``and(a, and(b, c))`` → ``and(a, b, c)`` where no family condition changes scope.
 
     Also splices ``or(x)`` and ``not(not(x))`` operands. Spliced operands are checked
-    against everything already in the scope, as :func:`filterql.scope.can_merge_scopes`
+    against everything already in the scope, as :func:`filterql.ast.can_merge_scopes`
     does, from one running summary so a wide ``and`` costs linear time.
     """
     if type(node) is not ast.And or not any(_lift(a) is not None for a in node.args):  # type: ignore[attr-defined]

@@ -22,9 +22,9 @@ from typing import Any, Callable
 from sqlglot import exp
 
 from .. import ast
-from ..catalog import FIELDS, FieldType
+from ..catalog import FIELDS, OBJECT_FAMILIES, FieldType
 from ..runs import flatten
-from ..scope import family_of, positive_key_family
+from ..ast import family_of, positive_key_family
 from . import layout
 from .exprs import (
     EPOCH, _and, _cmp, _col, _Ctx, _int, _is_null, _like, _micros, _or, _paren, _safe, _scalar_literal, _str,
@@ -38,7 +38,7 @@ from .prefilter import text_exact, text_pattern, value_pattern
 __all__ = ["compile_where", "compile_expr", "run_alias", "like_pattern", "EPOCH", "HANDLED", "_micros"]
 
 #: Which family each object field's entries belong to.
-_OBJECT_FAMILY = {"metadata": "metadata", "inputs": "input", "outputs": "output"}
+_OBJECT_FAMILY = OBJECT_FAMILIES
 #: Families searched by the global ``search("...")``.
 _SEARCHED_FAMILIES = ("metadata", "input", "output")
 

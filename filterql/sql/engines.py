@@ -7,11 +7,12 @@ run the same query rendered in their dialect.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from . import layout
 from .dialects import render
-from .load import PathLike, load_files, load_runs, materialize
+from .load import PathLike, connect, load_files, load_runs, materialize
 from .query import build_query
 
 if TYPE_CHECKING:
@@ -72,8 +73,6 @@ class ClickHouseEngine(Engine):
             self.session.query(f"CREATE TABLE {name} ENGINE = Memory AS SELECT * FROM Python(arrow_table)")
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        import json
-
         out = self.session.query(sql, "JSONCompact")
         return [tuple(r) for r in json.loads(out.bytes() or b'{"data": []}')["data"]]
 
@@ -115,8 +114,6 @@ def open_engine(source: Iterable[Any] | Sequence[PathLike] | PathLike, engine: s
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    from .load import connect
-
     con = con or connect(progress)
     in_memory = False
     if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):

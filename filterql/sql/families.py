@@ -18,7 +18,7 @@ from sqlglot import exp
 
 from .. import ast
 from ..catalog import FIELDS, FieldType
-from ..scope import family_of, positive_key_family
+from ..ast import family_of, positive_key_family
 from . import layout
 from .lookup import key_lookup
 from .exprs import (
