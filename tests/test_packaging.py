@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
@@ -53,12 +54,13 @@ def test_wheel_works_in_a_fresh_venv(wheel: Path, tmp_path: Path) -> None:
         "print(filterql.__file__); "
         "print(filterql.render(filterql.parse(\"and(eq(run_type, 'llm'), gt(latency, '5s'))\")))"
     )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the fresh venv only, not a checkout
     out = subprocess.run([str(python), "-c", code], cwd=tmp_path, check=True, capture_output=True, text=True,
-                         timeout=120)
+                         timeout=120, env=env)
     location, rendered = out.stdout.splitlines()
     assert Path(location).resolve().is_relative_to(venv.resolve())
     assert rendered == 'and(eq(run_type, "llm"), gt(latency, "5s"))'
     # The console script is installed too.
     cli = subprocess.run([str(venv / "bin" / "filterql"), "fmt", "eq(a,1)"], cwd=tmp_path, capture_output=True,
-                         text=True, timeout=120)
+                         text=True, timeout=120, env=env)
     assert (cli.returncode, cli.stdout) == (0, "eq(a, 1)\n")
