@@ -7,9 +7,9 @@ AST. This measured faster than composing one closure per node (see
 ``benchmarks/eval_bench.py``). Field reading lives in :mod:`filterql.runs`; the
 meaning of every construct is the README's Semantics section.
 
-Key/value families are compiled per binding scope (SPEC §5): in each ``and``,
-the positive key conditions and the value conditions of one family become one
-``any(... for entry in entries)``, so they hold on the same entry.
+The filter is first lowered (:func:`filterql.lowering.lower`) into a plan
+whose binding scopes (SPEC §5) and derived readings are explicit; this module
+only prints each plan node as Python, one rule per node type.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ import functools
 from decimal import Decimal
 from typing import Any, Callable, Protocol
 
-from . import ast, catalog, runs
-from .catalog import FIELDS, FieldSpec, FieldType
+from . import ast, plan, runs
+from .catalog import FIELDS, FieldType
 from .like import LikePattern, like_matcher, parse_like
+from .lowering import lower
 from .validator import FilterInput, check
 
 __all__ = ["Predicate", "compile", "compile_checked"]
@@ -39,8 +40,8 @@ class Predicate(Protocol):
 
 _LEAF_TYPES = frozenset({str, int, float, bool, type(None), Decimal})
 _OPS = {"eq": "==", "neq": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+#: How to read the object whose members a family's dotless keys name.
 _FAMILY_OBJECT = {"metadata": "_meta(d)", "input": "_obj(d.get('inputs'))", "output": "_obj(d.get('outputs'))"}
-_OBJECT_FAMILY = catalog.OBJECT_FAMILIES
 
 
 def _tags_in(tags: list[Any], values: frozenset[str]) -> bool:
@@ -159,13 +160,17 @@ class _Gen:
         self.uses_cache = True
         return "c"
 
-    def expr(self, node: ast.Expr) -> str:
+    def expr(self, node: plan.Plan) -> str:
         gen = _DISPATCH.get(type(node))
         if gen is None:
             raise TypeError(f"evaluate: no rule for node {type(node).__name__}")
         return gen(self, node)
 
-    def child(self, node: ast.Expr) -> str:
+    def read(self, reading: plan.Reading) -> str:
+        """Expression reading the raw value of ``reading``."""
+        return _READERS[type(reading)](self, reading)
+
+    def child(self, node: plan.Plan) -> str:
         """A child of and/or/not: inline, or (closure mode, for the benchmark) a call to its own function."""
         code = self.expr(node)
         if self.inline:
@@ -191,48 +196,47 @@ class _Gen:
             return "True"
         return f"{self.const(like_matcher(pattern))}({var})"
 
-    # ------------------------------------------------------ field accessors
-    def access(self, spec: FieldSpec) -> str:
-        """Expression reading the raw value of a scalar field."""
-        if spec.name == "thread_id":
-            return "_thread(d)"
-        if spec.source is None or "." in spec.source:
-            raise TypeError(f"evaluate: field {spec.name} has no direct accessor")
-        return f"d.get({spec.source!r})"
-
-    def timestamp(self, spec: FieldSpec) -> str:
-        if self.counts.get(spec.name, 0) > 1:
-            return f"_tsc(d, {self.cache()}, {spec.source!r})"
-        return f"_ts(d.get({spec.source!r}))"
-
 
 def _wrap(parts: list[str], joiner: str) -> str:
     return parts[0] if len(parts) == 1 else "(" + f" {joiner} ".join(parts) + ")"
 
 
-# ------------------------------------------------------------- scalar fields
+# ------------------------------------------------------------------ readings
 
 
-def _gen_compare(g: _Gen, node: ast.Compare) -> str:
-    spec = FIELDS[node.field.name]
-    if spec.family is not None:
-        return _family_standalone(g, node)
-    value = node.value.value  # type: ignore[union-attr]
-    op = node.op
-    if spec.name == "is_root":
-        if value is None:
-            return "False" if op == "eq" else "True"
-        positive = (op == "eq") == value
-        return "d.get('parent_run_id') is None" if positive else "d.get('parent_run_id') is not None"
-    t = spec.type
-    if t is FieldType.TIMESTAMP:
-        raw = g.timestamp(spec)
-    elif t is FieldType.SECONDS:
-        raw = f"_latc(d, {g.cache()})" if g.counts.get("latency", 0) > 1 else "_lat(d)"
-    else:
-        raw = g.access(spec)
-    if value is None:
-        return f"{raw} is {'' if op == 'eq' else 'not '}None"
+def _read_column(g: _Gen, reading: plan.Column) -> str:
+    source = FIELDS[reading.name].source
+    if reading.type is FieldType.TIMESTAMP:
+        if g.counts.get(reading.name, 0) > 1:
+            return f"_tsc(d, {g.cache()}, {source!r})"
+        return f"_ts(d.get({source!r}))"
+    if source is None or "." in source:
+        raise TypeError(f"evaluate: field {reading.name} has no direct accessor")
+    return f"d.get({source!r})"
+
+
+def _read_latency(g: _Gen, reading: plan.Latency) -> str:
+    return f"_latc(d, {g.cache()})" if g.counts.get("latency", 0) > 1 else "_lat(d)"
+
+
+def _read_thread(g: _Gen, reading: plan.ThreadKey) -> str:
+    return "_thread(d)"
+
+
+#: Expression reading the raw value of each reading.
+_READERS: dict[type, Callable[[_Gen, Any], str]] = {
+    plan.Column: _read_column,
+    plan.Latency: _read_latency,
+    plan.ThreadKey: _read_thread,
+}
+
+
+# ------------------------------------------------------------- scalar tests
+
+
+def _gen_compare(g: _Gen, node: plan.Compare) -> str:
+    raw = g.read(node.reading)
+    value, op, t = node.value, node.op, node.reading.type
     x = g.fresh("x")
     if t in (FieldType.STRING, FieldType.ENUM, FieldType.BOOLEAN):
         lit = g.const(value)
@@ -255,134 +259,104 @@ def _gen_compare(g: _Gen, node: ast.Compare) -> str:
         return f"(({x} := {raw}) is not None and {x} {_OPS[op]} {g.const(value)})"
     if t in (FieldType.INTEGER, FieldType.DECIMAL):
         return f"((({x} := {raw}).__class__ is int or ({x} := _num({x})) is not None) and {x} {_OPS[op]} {g.const(value)})"
-    raise TypeError(f"evaluate: {op} on {spec.name} ({t.value})")
+    raise TypeError(f"evaluate: {op} on a {t.value} reading")
 
 
-def _gen_in(g: _Gen, node: ast.In) -> str:
-    spec = FIELDS[node.field.name]
-    if spec.family is not None:
-        return _family_standalone(g, node)
-    values = [item.value for item in node.values.items]  # type: ignore[union-attr]
+def _gen_is_null(g: _Gen, node: plan.IsNull) -> str:
+    return f"{g.read(node.reading)} is {'' if node.null else 'not '}None"
+
+
+def _gen_in_set(g: _Gen, node: plan.InSet) -> str:
     x = g.fresh("x")
-    t = spec.type
-    if t is FieldType.STRING_LIST:
-        return f"(({x} := d.get({spec.source!r})).__class__ is list and _tags_in({x}, {g.const(frozenset(values))}))"
+    t, raw = node.reading.type, g.read(node.reading)
     if t is FieldType.UUID:
-        texts = frozenset(str(v) for v in values)
-        return f"(({x} := {g.access(spec)}) is not None and _utext({x}) in {g.const(texts)})"
+        texts = frozenset(str(v) for v in node.values)
+        return f"(({x} := {raw}) is not None and _utext({x}) in {g.const(texts)})"
     if t in (FieldType.STRING, FieldType.ENUM):
-        return f"(({x} := {g.access(spec)}).__class__ is str and {x} in {g.const(frozenset(values))})"
+        return f"(({x} := {raw}).__class__ is str and {x} in {g.const(frozenset(node.values))})"
     if t in (FieldType.INTEGER, FieldType.DECIMAL):
-        return (f"((({x} := {g.access(spec)}).__class__ is int or ({x} := _num({x})) is not None)"
-                f" and {x} in {g.const(frozenset(values))})")
-    raise TypeError(f"evaluate: in() on {spec.name} ({t.value})")
+        return (f"((({x} := {raw}).__class__ is int or ({x} := _num({x})) is not None)"
+                f" and {x} in {g.const(frozenset(node.values))})")
+    raise TypeError(f"evaluate: in() on a {t.value} reading")
 
 
-def _gen_like(g: _Gen, node: ast.Like) -> str:
-    spec = FIELDS[node.field.name]
-    if spec.family is not None:
-        return _family_standalone(g, node)
+def _gen_like(g: _Gen, node: plan.Like) -> str:
     x = g.fresh("x")
-    test = g.matcher(node.pattern.value, x)  # type: ignore[union-attr]
-    return f"(({x} := {g.access(spec)}).__class__ is str and {'not ' if node.negated else ''}{test})"
+    test = g.matcher(node.pattern, x)
+    return f"(({x} := {g.read(node.reading)}).__class__ is str and {'not ' if node.negated else ''}{test})"
 
 
-def _gen_has(g: _Gen, node: ast.Has) -> str:
-    value = node.value.value  # type: ignore[union-attr]
-    if node.field.name == "tags":
-        x = g.fresh("x")
-        return f"(({x} := d.get('tags')).__class__ is list and {value!r} in {x})"
-    leaves = tuple(runs.flatten(value))
-    if not leaves:
-        return "True"
-    return f"_has_object(d, {g.cache()}, {g.const(leaves)})"
+def _gen_is_root(g: _Gen, node: plan.IsRoot) -> str:
+    return "d.get('parent_run_id') is None" if node.root else "d.get('parent_run_id') is not None"
 
 
-def _gen_exists(g: _Gen, node: ast.Exists) -> str:
-    family = _OBJECT_FAMILY[node.field.name]
-    return f"_exists(d, {g.cache()}, {family!r}, {node.key.value!r})"  # type: ignore[union-attr]
+def _gen_constant(g: _Gen, node: plan.Constant) -> str:
+    return repr(node.value)
 
 
-def _gen_search(g: _Gen, node: ast.Search) -> str:
-    terms = node.text.value.lower().split()  # type: ignore[union-attr]
-    field = None if node.field is None else node.field.name
+def _gen_tags_any(g: _Gen, node: plan.TagsAny) -> str:
+    x = g.fresh("x")
+    return f"(({x} := d.get('tags')).__class__ is list and _tags_in({x}, {g.const(frozenset(node.values))}))"
+
+
+def _gen_tag_has(g: _Gen, node: plan.TagHas) -> str:
+    x = g.fresh("x")
+    return f"(({x} := d.get('tags')).__class__ is list and {node.value!r} in {x})"
+
+
+def _gen_has_leaves(g: _Gen, node: plan.HasLeaves) -> str:
+    return f"_has_object(d, {g.cache()}, {g.const(node.leaves)})"
+
+
+def _gen_key_present(g: _Gen, node: plan.KeyPresent) -> str:
+    return f"_exists(d, {g.cache()}, {node.family!r}, {node.key!r})"
+
+
+def _gen_search(g: _Gen, node: plan.Search) -> str:
     h = g.fresh("h")
     if g.counts.get("<search>", 0) > 1:
-        hay = f"_hay(d, {g.cache()}, {field!r}, {g.search_limit!r})"
+        hay = f"_hay(d, {g.cache()}, {node.field!r}, {g.search_limit!r})"
     else:  # the only search: nothing to share, skip the cache
-        hay = f"_hay(d, {{}}, {field!r}, {g.search_limit!r})"
+        hay = f"_hay(d, {{}}, {node.field!r}, {g.search_limit!r})"
+    terms = node.terms
     parts = [f"{terms[0]!r} in ({h} := {hay})"] + [f"{t!r} in {h}" for t in terms[1:]]
     return _wrap(parts, "and")
 
 
-def _gen_not(g: _Gen, node: ast.Not) -> str:
-    return f"(not {g.child(node.arg)})"
+def _gen_all(g: _Gen, node: plan.All) -> str:
+    return _wrap([g.child(part) for part in node.parts], "and")
 
 
-def _gen_or(g: _Gen, node: ast.Or) -> str:
-    return _wrap([g.child(a) for a in node.args], "or")
+def _gen_any(g: _Gen, node: plan.AnyOf) -> str:
+    return _wrap([g.child(part) for part in node.parts], "or")
 
 
-# ---------------------------------------------------------------- families
+def _gen_not(g: _Gen, node: plan.Not) -> str:
+    return f"(not {g.child(node.part)})"
 
 
-def _family(node: ast.Expr) -> str | None:
-    return ast.family_of(node)
+# ------------------------------------------------------------ entry tests
+# Each tests one entry whose key, value and score are in the variables named k, v, s.
 
 
-def _is_positive_key(node: ast.Expr) -> bool:
-    return ast.positive_key_family(node) is not None
-
-
-def _entry_vars(family: str, key: str, value: str, score: str) -> tuple[str, ...]:
-    return (key, score, value) if family == "feedback" else (key, value)
-
-
-def _positive(node: ast.Expr) -> ast.Expr:
-    """The positive form whose absence a standalone ``neq``/``notlike`` asserts."""
-    if isinstance(node, ast.Compare) and node.op == "neq":
-        return ast.Compare("eq", node.field, node.value)
-    if isinstance(node, ast.Like) and node.negated:
-        return ast.Like(node.field, node.pattern)
-    return node
-
-
-def _entry_test(g: _Gen, node: ast.Expr, key: str, value: str, score: str) -> str:
-    """Test of one condition on one entry whose key, value and score are in the named variables."""
-    spec = FIELDS[node.field.name]  # type: ignore[attr-defined]
-    if spec.type is FieldType.FAMILY_KEY:
-        return _key_test(g, node, key)
-    if spec.type is FieldType.FAMILY_SCORE:
-        return _score_test(g, node, score)
-    return _value_test(g, node, value)
-
-
-def _key_test(g: _Gen, node: ast.Expr, k: str) -> str:
-    if isinstance(node, ast.In):
-        return f"{k} in {g.const(frozenset(i.value for i in node.values.items))}"  # type: ignore[union-attr]
-    if isinstance(node, ast.Like):
-        test = g.matcher(node.pattern.value, k)  # type: ignore[union-attr]
-        return f"({k}.__class__ is str and {'not ' if node.negated else ''}{test})"
-    assert isinstance(node, ast.Compare)
-    lit = g.const(node.value.value)  # type: ignore[union-attr]
-    if node.value.value is None:  # type: ignore[union-attr]
-        return f"{k} is {'' if node.op == 'eq' else 'not '}None"
-    if node.op in ("eq", "neq"):
-        return f"{k} {_OPS[node.op]} {lit}" if node.op == "eq" else f"({k} is not None and {k} != {lit})"
-    return f"({k}.__class__ is str and {k} {_OPS[node.op]} {lit})"
-
-
-def _score_test(g: _Gen, node: ast.Expr, s: str) -> str:
-    if isinstance(node, ast.In):
-        return f"{s} in {g.const(frozenset(i.value for i in node.values.items))}"  # type: ignore[union-attr]
-    assert isinstance(node, ast.Compare)
-    value = node.value.value  # type: ignore[union-attr]
+def _key_compare(g: _Gen, op: str, value: Any, k: str) -> str:
     if value is None:
-        return f"{s} is {'' if node.op == 'eq' else 'not '}None"
+        return f"{k} is {'' if op == 'eq' else 'not '}None"
     lit = g.const(value)
-    if node.op == "eq":
+    if op == "eq":
+        return f"{k} == {lit}"
+    if op == "neq":
+        return f"({k} is not None and {k} != {lit})"
+    return f"({k}.__class__ is str and {k} {_OPS[op]} {lit})"
+
+
+def _score_compare(g: _Gen, op: str, value: Any, s: str) -> str:
+    if value is None:
+        return f"{s} is {'' if op == 'eq' else 'not '}None"
+    lit = g.const(value)
+    if op == "eq":
         return f"{s} == {lit}"
-    return f"({s} is not None and {s} {_OPS[node.op]} {lit})"
+    return f"({s} is not None and {s} {_OPS[op]} {lit})"
 
 
 def _value_eq(g: _Gen, value: Any, v: str) -> str:
@@ -399,20 +373,7 @@ def _value_eq(g: _Gen, value: Any, v: str) -> str:
     return f"_jn({v}) == {g.const(value)}"
 
 
-def _value_test(g: _Gen, node: ast.Expr, v: str) -> str:
-    if isinstance(node, ast.In):
-        values = [i.value for i in node.values.items]  # type: ignore[union-attr]
-        if all(x.__class__ is str and not _could_be_json_text(x) for x in values):
-            return f"({v}.__class__ is str and {v} in {g.const(frozenset(values))})"
-        if all(x.__class__ in (int, Decimal) for x in values):
-            return f"_jn({v}) in {g.const(frozenset(values))}"
-        return _wrap([_value_eq(g, x, v) for x in values], "or")
-    if isinstance(node, ast.Like):
-        t = g.fresh("t")
-        test = f"(({t} := _jt({v})) is not None and {g.matcher(node.pattern.value, t)})"  # type: ignore[union-attr]
-        return f"({v} is not None and not {test})" if node.negated else test
-    assert isinstance(node, ast.Compare)
-    value, op = node.value.value, node.op  # type: ignore[union-attr]
+def _value_compare(g: _Gen, op: str, value: Any, v: str) -> str:
     if op == "eq":
         return _value_eq(g, value, v)
     if op == "neq":
@@ -425,116 +386,143 @@ def _value_test(g: _Gen, node: ast.Expr, v: str) -> str:
     return f"(({n} := _jn({v})) is not None and {n} {_OPS[op]} {g.const(value)})"
 
 
-def _entries_source(g: _Gen, family: str) -> str:
-    return f"_ents(d, {g.cache()}, {family!r})"
+_SLOT_COMPARE = {"key": _key_compare, "score": _score_compare, "value": _value_compare}
 
 
-def _exists_entry(g: _Gen, family: str, nodes: list[ast.Expr]) -> str:
-    """Some entry of ``family`` satisfies every condition in ``nodes`` (positive forms)."""
-    eq_keys = [n for n in nodes if isinstance(n, ast.Compare) and n.op == "eq"
-               and FIELDS[n.field.name].type is FieldType.FAMILY_KEY and n.value.value.__class__ is str]  # type: ignore[union-attr]
-    if eq_keys:
-        key = eq_keys[0].value.value  # type: ignore[union-attr]
-        rest = [n for n in nodes if n is not eq_keys[0]]
-        if family != "feedback" and "." not in key:
-            return _direct_key(g, family, key, rest)
-        k, v, s = g.fresh("k"), g.fresh("v"), g.fresh("s")
-        tests = [_entry_test(g, n, k, v, s) for n in rest] or ["True"]
-        if rest:
-            names = ", ".join(_entry_vars(family, k, v, s))
-            return f"any({_wrap(tests, 'and')} for {names} in _ix(d, {g.cache()}, {family!r}).get({key!r}, ()))"
-        return f"{key!r} in _ix(d, {g.cache()}, {family!r})"
+def _entry_compare(g: _Gen, test: plan.EntryCompare, k: str, v: str, s: str) -> str:
+    var = {"key": k, "value": v, "score": s}[test.slot]
+    return _SLOT_COMPARE[test.slot](g, test.op, test.value, var)
+
+
+def _entry_in(g: _Gen, test: plan.EntryIn, k: str, v: str, s: str) -> str:
+    values = test.values
+    if test.slot == "key":
+        return f"{k} in {g.const(frozenset(values))}"
+    if test.slot == "score":
+        return f"{s} in {g.const(frozenset(values))}"
+    if all(x.__class__ is str and not _could_be_json_text(x) for x in values):
+        return f"({v}.__class__ is str and {v} in {g.const(frozenset(values))})"
+    if all(x.__class__ in (int, Decimal) for x in values):
+        return f"_jn({v}) in {g.const(frozenset(values))}"
+    return _wrap([_value_eq(g, x, v) for x in values], "or")
+
+
+def _entry_like(g: _Gen, test: plan.EntryLike, k: str, v: str, s: str) -> str:
+    if test.slot == "key":
+        return f"({k}.__class__ is str and {'not ' if test.negated else ''}{g.matcher(test.pattern, k)})"
+    t = g.fresh("t")
+    found = f"(({t} := _jt({v})) is not None and {g.matcher(test.pattern, t)})"
+    return f"({v} is not None and not {found})" if test.negated else found
+
+
+_ENTRY_TESTS: dict[type, Callable[..., str]] = {
+    plan.EntryCompare: _entry_compare,
+    plan.EntryIn: _entry_in,
+    plan.EntryLike: _entry_like,
+}
+
+
+def _entry_test(g: _Gen, test: plan.EntryTest, k: str, v: str, s: str) -> str:
+    return _ENTRY_TESTS[type(test)](g, test, k, v, s)
+
+
+# ------------------------------------------------------------ entry sources
+
+
+def _entry_vars(family: str, key: str, value: str, score: str) -> str:
+    return ", ".join((key, score, value) if family == "feedback" else (key, value))
+
+
+def _some_entries(g: _Gen, source: plan.Entries, tests: tuple[plan.EntryTest, ...]) -> str:
     k, v, s = g.fresh("k"), g.fresh("v"), g.fresh("s")
-    tests = [_entry_test(g, n, k, v, s) for n in nodes]
-    names = ", ".join(_entry_vars(family, k, v, s))
-    return f"any({_wrap(tests, 'and')} for {names} in {_entries_source(g, family)})"
+    parts = [_entry_test(g, t, k, v, s) for t in tests] or ["True"]
+    return f"any({_wrap(parts, 'and')} for {_entry_vars(source.family, k, v, s)} in _ents(d, {g.cache()}, {source.family!r}))"
 
 
-def _direct_key(g: _Gen, family: str, key: str, rest: list[ast.Expr]) -> str:
-    """Entries with a dotless key come from one member of the object: read it without flattening."""
-    obj = _FAMILY_OBJECT[family]
+def _some_key_entries(g: _Gen, source: plan.KeyEntries, tests: tuple[plan.EntryTest, ...]) -> str:
+    index = f"_ix(d, {g.cache()}, {source.family!r})"
+    if not tests:
+        return f"{source.key!r} in {index}"
+    k, v, s = g.fresh("k"), g.fresh("v"), g.fresh("s")
+    parts = [_entry_test(g, t, k, v, s) for t in tests]
+    return f"any({_wrap(parts, 'and')} for {_entry_vars(source.family, k, v, s)} in {index}.get({source.key!r}, ()))"
+
+
+def _some_member_entries(g: _Gen, source: plan.MemberEntries, tests: tuple[plan.EntryTest, ...]) -> str:
+    """Read the object's member ``key`` without flattening the object."""
+    obj, key = _FAMILY_OBJECT[source.family], source.key
+    if not all(_constant_key_test(g, t, key) for t in tests if t.slot == "key"):
+        return "False"  # a key test the bound key fails: no entry can pass
+    rest = [t for t in tests if t.slot != "key"]
     if not rest:
         return f"_has_key({obj}, {key!r})"
-    keys = [n for n in rest if FIELDS[n.field.name].type is FieldType.FAMILY_KEY]  # type: ignore[attr-defined]
-    if not all(_constant_key_test(g, n, key) for n in keys):
-        return "False"  # another key condition the bound key fails: no entry can hold both
-    rest = [n for n in rest if not any(n is k for k in keys)]
-    if not rest:
-        return f"_has_key({obj}, {key!r})"
-    e, v = g.fresh("e"), g.fresh("v")
+    e, v, o = g.fresh("e"), g.fresh("v"), g.fresh("o")
     k = repr(key)
-    one = _wrap([_entry_test(g, n, k, e, "None") for n in rest], "and")
-    many = _wrap([_entry_test(g, n, k, v, "None") for n in rest], "and")
-    o = g.fresh("o")
+    one = _wrap([_entry_test(g, t, k, e, "None") for t in rest], "and")
+    many = _wrap([_entry_test(g, t, k, v, "None") for t in rest], "and")
     return (f"((({e} := ({o} := {obj}).get({k}, _MISSING)).__class__ in _LEAF and {one})"
             f" or ({e}.__class__ is list and any({many} for {v} in _kv({o}, {k}))))")
 
 
-def _constant_key_test(g: _Gen, node: ast.Expr, key: str) -> bool:
-    """A key condition evaluated now on a key known at compile time."""
-    test = eval(builtins.compile(f"lambda _k: {_key_test(g, node, '_k')}", "<filterql>", "eval"), g.ns)  # noqa: S307
-    return bool(test(key))
+def _constant_key_test(g: _Gen, test: plan.EntryTest, key: str) -> bool:
+    """A key test evaluated now, on a key known at compile time."""
+    code = _entry_test(g, test, "_k", "None", "None")
+    return bool(eval(builtins.compile(f"lambda _k: {code}", "<filterql>", "eval"), g.ns)(key))  # noqa: S307
 
 
-def _family_standalone(g: _Gen, node: ast.Expr) -> str:
-    """A family condition alone in its scope: some entry has it; ``neq``/``notlike``: no entry has it."""
-    family = _family(node)
-    assert family is not None
-    positive = _positive(node)
-    found = _exists_entry(g, family, [positive])
-    return found if positive is node else f"(not {found})"
+_SOURCES: dict[type, Callable[..., str]] = {
+    plan.Entries: _some_entries,
+    plan.KeyEntries: _some_key_entries,
+    plan.MemberEntries: _some_member_entries,
+}
 
 
-def _gen_and(g: _Gen, node: ast.And) -> str:
-    by_family: dict[str, list[ast.Expr]] = {}
-    for arg in node.args:
-        family = _family(arg)
-        if family is not None:
-            by_family.setdefault(family, []).append(arg)
-    bound: dict[int, tuple[str, list[ast.Expr]]] = {}  # position of a group's first member → group
-    members: set[int] = set()
-    for family, nodes in by_family.items():
-        if not any(_is_positive_key(n) for n in nodes):
-            continue
-        group = [n for n in nodes if _is_positive_key(n) or FIELDS[n.field.name].type is not FieldType.FAMILY_KEY]  # type: ignore[attr-defined]
-        first = min(i for i, a in enumerate(node.args) if any(a is n for n in group))
-        bound[first] = (family, group)
-        members.update(id(n) for n in group)
-    parts: list[str] = []
-    for i, arg in enumerate(node.args):
-        if i in bound:
-            family, group = bound[i]
-            parts.append(_exists_entry(g, family, group))
-        elif id(arg) not in members:
-            parts.append(g.child(arg))
-    return _wrap(parts, "and")
+def _gen_entry_exists(g: _Gen, node: plan.EntryExists) -> str:
+    return _SOURCES[type(node.source)](g, node.source, node.tests)
+
+
+def _gen_no_entry(g: _Gen, node: plan.NoEntry) -> str:
+    return f"(not {_SOURCES[type(node.source)](g, node.source, node.tests)})"
 
 
 _DISPATCH: dict[type, Callable[[_Gen, Any], str]] = {
-    ast.And: _gen_and,
-    ast.Or: _gen_or,
-    ast.Not: _gen_not,
-    ast.Compare: _gen_compare,
-    ast.In: _gen_in,
-    ast.Like: _gen_like,
-    ast.Has: _gen_has,
-    ast.Exists: _gen_exists,
-    ast.Search: _gen_search,
+    plan.All: _gen_all,
+    plan.AnyOf: _gen_any,
+    plan.Not: _gen_not,
+    plan.Constant: _gen_constant,
+    plan.Compare: _gen_compare,
+    plan.IsNull: _gen_is_null,
+    plan.InSet: _gen_in_set,
+    plan.Like: _gen_like,
+    plan.IsRoot: _gen_is_root,
+    plan.TagsAny: _gen_tags_any,
+    plan.TagHas: _gen_tag_has,
+    plan.HasLeaves: _gen_has_leaves,
+    plan.KeyPresent: _gen_key_present,
+    plan.Search: _gen_search,
+    plan.EntryExists: _gen_entry_exists,
+    plan.NoEntry: _gen_no_entry,
 }
+
+#: Plan node types the evaluator prints (a test checks this covers :data:`filterql.plan.PLAN_NODES`).
+HANDLED = frozenset(_DISPATCH) | frozenset(_ENTRY_TESTS) | frozenset(_SOURCES) | frozenset(_READERS)
 
 
 # ------------------------------------------------------------------- build
 
 
-def _field_counts(expr: ast.Expr) -> dict[str, int]:
+def _reading_counts(tree: plan.Plan) -> dict[str, int]:
+    """How often each timestamp, latency and search is read, to decide what to cache per run."""
     counts: dict[str, int] = {}
-    for n in ast.walk(expr):
-        if isinstance(n, ast.Search):
+    for n in plan.walk(tree):
+        if isinstance(n, plan.Search):
             counts["<search>"] = counts.get("<search>", 0) + 1
-        if isinstance(n, ast.Field):
-            counts[n.name] = counts.get(n.name, 0) + 1
-            if n.name in ("start_time", "end_time"):
-                counts["latency"] = counts.get("latency", 0) + 1
+        reading = getattr(n, "reading", None)
+        names = ("latency",) if isinstance(reading, plan.Latency) else ()
+        if isinstance(reading, plan.Column):
+            names = (reading.name, "latency") if reading.name in ("start_time", "end_time") else (reading.name,)
+        for name in names:
+            counts[name] = counts.get(name, 0) + 1
     return counts
 
 
@@ -544,8 +532,9 @@ def compile_checked(expr: ast.Expr, *, search_limit: int | None = None, inline: 
     ``inline=False`` compiles each operand of and/or/not as its own function
     (the closure-per-node design), kept only so the benchmark can compare.
     """
-    g = _Gen(search_limit, inline, _field_counts(expr))
-    body = g.expr(expr)
+    tree = lower(expr)
+    g = _Gen(search_limit, inline, _reading_counts(tree))
+    body = g.expr(tree)
     lines = list(g.functions)
     lines.append("def _pred(d):")
     lines.append("    if d.__class__ is not dict:")

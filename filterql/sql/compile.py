@@ -1,4 +1,4 @@
-"""Typed AST → sqlglot expression trees over the layout of :mod:`filterql.sql.layout`.
+"""Query plan (:mod:`filterql.plan`) → sqlglot expression trees over the layout of :mod:`filterql.sql.layout`.
 
 Values become sqlglot literals (quoted by sqlglot per dialect) and column
 names come from the catalog, so no text from a filter is ever spliced into
@@ -6,9 +6,10 @@ SQL. SQL's three-valued logic is made two-valued (README "Semantics"): in a
 positive position a NULL comparison already acts as false in WHERE, and under
 a ``not`` every atom is wrapped in ``COALESCE(atom, FALSE)``.
 
-Family conditions (:mod:`filterql.sql.families`) are ``runs.id IN (SELECT
-run_id FROM run_entries ...)`` semi-joins over one entry row, which is the
-binding scope of SPEC §5. The subqueries are uncorrelated so every engine
+A checked filter is lowered first (:func:`filterql.lowering.lower`); each plan
+node has one rule here. Entry scopes (:mod:`filterql.sql.families`) are
+``runs.id IN (SELECT run_id FROM run_entries ...)`` semi-joins over one entry
+row, which is the binding scope of SPEC §5. The subqueries are uncorrelated so every engine
 (DuckDB, ClickHouse, DataFusion) plans them as hash semi-joins, also under
 ``or`` and ``not``.
 """
@@ -16,135 +17,138 @@ binding scope of SPEC §5. The subqueries are uncorrelated so every engine
 from __future__ import annotations
 
 import datetime as _dt
-from collections import defaultdict
 from typing import Any, Callable
 
 from sqlglot import exp
 
-from .. import ast
-from ..catalog import FIELDS, OBJECT_FAMILIES, FieldType
-from ..runs import flatten
-from ..ast import family_of, positive_key_family
+from .. import ast, plan
+from ..catalog import OBJECT_FAMILIES, FieldType
+from ..lowering import lower
 from . import layout
 from .exprs import (
     EPOCH, _and, _cmp, _col, _Ctx, _int, _is_null, _like, _micros, _or, _paren, _safe, _scalar_literal, _str,
-    _in_subquery, _like_literal_prefix, _tags, _value, like_pattern, run_alias,
+    _in_subquery, _like_literal_prefix, _tags, like_pattern, run_alias,
 )
-from .families import _binds, _bound, _entries, _entry_typed_eq, _family_alone, _is_family_condition
+from .families import ENTRY_HANDLED, _bound, _entries, _entry_typed_eq
 from .lookup import typed_lookup
 from .prefilter import text_exact, text_pattern, value_pattern
 
 # EPOCH, _micros, like_pattern and run_alias are re-exported for query.py and the tests.
-__all__ = ["compile_where", "compile_expr", "run_alias", "like_pattern", "EPOCH", "HANDLED", "_micros"]
+__all__ = ["compile_where", "compile_plan", "run_alias", "like_pattern", "EPOCH", "HANDLED", "_micros"]
 
-#: Which family each object field's entries belong to.
 _OBJECT_FAMILY = OBJECT_FAMILIES
 #: Families searched by the global ``search("...")``.
 _SEARCHED_FAMILIES = ("metadata", "input", "output")
 
 
+# ------------------------------------------------------------ readings
+#: The catalog field whose ``runs`` column holds each derived reading.
+_READING_FIELD = {plan.Latency: "latency", plan.ThreadKey: "thread_id"}
+
+
+def _column(reading: plan.Reading, ctx: _Ctx) -> exp.Column:
+    name = reading.name if isinstance(reading, plan.Column) else _READING_FIELD[type(reading)]
+    return _col(layout.column_of(name), ctx.run)
+
+
+def _thread_present(ctx: _Ctx) -> exp.Expression:
+    return _col(layout.THREAD_PRESENT, ctx.run)
+
+
 # ------------------------------------------------------------ dispatch
 
 
-def _compile_and(node: ast.And, ctx: _Ctx) -> exp.Expression:
-    positive = {f for a in node.args if (f := positive_key_family(a)) is not None}
-    bound: dict[str, list[ast.Expr]] = defaultdict(list)
-    slots: list[str | ast.Expr] = []  # a family name marks where its bound subquery goes
-    for arg in node.args:
-        family = family_of(arg) if _is_family_condition(arg) else None
-        if family in positive and _binds(arg, family):  # type: ignore[arg-type]
-            if family not in bound:
-                slots.append(family)  # type: ignore[arg-type]
-            bound[family].append(arg)  # type: ignore[index]
-        else:
-            slots.append(arg)
-    parts = []
-    for slot in slots:
-        if isinstance(slot, str):
-            parts.append(_bound(ctx, slot, bound[slot]))
-        else:
-            parts.append(compile_expr(slot, ctx))
-    return _and([_paren(p) for p in parts])
+def _compile_all(node: plan.All, ctx: _Ctx) -> exp.Expression:
+    return _and([_paren(compile_plan(p, ctx)) for p in node.parts], copy=False)
 
 
-def _compile_or(node: ast.Or, ctx: _Ctx) -> exp.Expression:
-    return _or([_paren(compile_expr(a, ctx)) for a in node.args])
+def _compile_any(node: plan.AnyOf, ctx: _Ctx) -> exp.Expression:
+    return _or([_paren(compile_plan(p, ctx)) for p in node.parts], copy=False)
 
 
-def _compile_not(node: ast.Not, ctx: _Ctx) -> exp.Expression:
-    return exp.Not(this=_paren(compile_expr(node.arg, ctx.under_not())))
+def _compile_not(node: plan.Not, ctx: _Ctx) -> exp.Expression:
+    return exp.Not(this=_paren(compile_plan(node.part, ctx.under_not())))
 
 
-def _compile_compare(node: ast.Compare, ctx: _Ctx) -> exp.Expression:
-    if family_of(node) is not None:
-        return _family_alone(node, ctx)
-    spec = FIELDS[node.field.name]
-    value = _value(node.value)
-    col = _col(layout.column_of(spec.name), ctx.run)
-    if ctx.nested and spec.type is FieldType.TIMESTAMP and value is not None:
+def _compile_constant(node: plan.Constant, ctx: _Ctx) -> exp.Expression:
+    return exp.true() if node.value else exp.false()
+
+
+def _compile_compare(node: plan.Compare, ctx: _Ctx) -> exp.Expression:
+    reading, value = node.reading, node.value
+    if ctx.nested and reading.type is FieldType.TIMESTAMP:
         # The native timestamp column, so DuckDB can skip row groups by their statistics.
         naive = value.astimezone(_dt.timezone.utc).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-        return _safe(_cmp(node.op, _col(spec.name, ctx.run), exp.cast(_str(naive), "TIMESTAMP")), ctx)
-    present = _col(layout.THREAD_PRESENT, ctx.run) if spec.name == "thread_id" else None
-    if value is None:
-        if present is not None:
-            return present if node.op == "neq" else exp.Not(this=present)
-        return _is_null(col, node.op == "eq")
-    if present is not None and node.op == "neq":
+        return _safe(_cmp(node.op, _col(reading.name, ctx.run), exp.cast(_str(naive), "TIMESTAMP")), ctx)  # type: ignore[union-attr]
+    col = _column(reading, ctx)
+    if isinstance(reading, plan.ThreadKey) and node.op == "neq":
         # A thread that is not a string (a number) is present and unequal to every string.
-        return _safe(exp.and_(present, exp.Coalesce(this=_cmp("neq", col, _str(value)), expressions=[exp.true()])), ctx)
-    return _safe(_scalar_literal(spec.type, node.op, col, value), ctx)
+        return _safe(exp.and_(_thread_present(ctx),
+                              exp.Coalesce(this=_cmp("neq", col, _str(value)), expressions=[exp.true()])), ctx)
+    return _safe(_scalar_literal(reading.type, node.op, col, value), ctx)
 
 
-def _compile_in(node: ast.In, ctx: _Ctx) -> exp.Expression:
-    if family_of(node) is not None:
-        return _family_alone(node, ctx)
-    spec = FIELDS[node.field.name]
-    values = [_value(i) for i in node.values.items]
-    if spec.type is FieldType.STRING_LIST:
-        if ctx.nested:
-            overlap = exp.ArrayOverlaps(this=_col("tags", ctx.run), expression=exp.Array(expressions=[_str(v) for v in values]))
-            return _safe(overlap, ctx)
-        tag = _col("tag", "e")
-        return _tags(ctx, exp.In(this=tag, expressions=[_str(v) for v in values]))
-    col = _col(layout.column_of(spec.name), ctx.run)
-    if spec.type in (FieldType.UUID, FieldType.STRING, FieldType.ENUM, FieldType.TIMESTAMP, FieldType.BOOLEAN) or (
-            spec.type is FieldType.INTEGER and all(isinstance(v, int) for v in values)):
-        rights = [_scalar_literal(spec.type, "eq", col, v).expression for v in values]
+def _compile_is_null(node: plan.IsNull, ctx: _Ctx) -> exp.Expression:
+    if isinstance(node.reading, plan.ThreadKey):
+        present = _thread_present(ctx)
+        return exp.Not(this=present) if node.null else present
+    return _is_null(_column(node.reading, ctx), node.null)
+
+
+def _compile_in_set(node: plan.InSet, ctx: _Ctx) -> exp.Expression:
+    t, values, col = node.reading.type, node.values, _column(node.reading, ctx)
+    if t in (FieldType.UUID, FieldType.STRING, FieldType.ENUM, FieldType.TIMESTAMP, FieldType.BOOLEAN) or (
+            t is FieldType.INTEGER and all(isinstance(v, int) for v in values)):
+        rights = [_scalar_literal(t, "eq", col, v).expression for v in values]
         return _safe(exp.In(this=col, expressions=rights), ctx)
-    return _safe(_or([_paren(_scalar_literal(spec.type, "eq", col, v)) for v in values]), ctx)
+    return _safe(_or([_paren(_scalar_literal(t, "eq", col, v)) for v in values]), ctx)
 
 
-def _compile_like(node: ast.Like, ctx: _Ctx) -> exp.Expression:
-    if family_of(node) is not None:
-        return _family_alone(node, ctx)
-    col = _col(layout.column_of(node.field.name), ctx.run)
-    match = _like(col, _value(node.pattern))
+def _compile_like(node: plan.Like, ctx: _Ctx) -> exp.Expression:
+    col = _column(node.reading, ctx)
+    match = _like(col, node.pattern)
     if node.negated:
         # present and not matching: NOT of a NULL must stay false.
         return exp.and_(_is_null(col, False), exp.Not(this=_paren(match)))
     return _safe(match, ctx)
 
 
-def _compile_has(node: ast.Has, ctx: _Ctx) -> exp.Expression:
-    value = _value(node.value)
-    if node.field.name == "tags":
-        if ctx.nested:
-            return _safe(exp.ArrayContains(this=_col("tags", ctx.run), expression=_str(value)), ctx)
-        return _tags(ctx, exp.EQ(this=_col("tag", "e"), expression=_str(value)))
-    leaves = flatten(value)  # the evaluator's flattening, so both backends test the same leaves
+def _compile_is_root(node: plan.IsRoot, ctx: _Ctx) -> exp.Expression:
+    return _safe(exp.EQ(this=_col("is_root", ctx.run), expression=exp.Boolean(this=node.root)), ctx)
+
+
+def _compile_tags_any(node: plan.TagsAny, ctx: _Ctx) -> exp.Expression:
+    if ctx.nested:
+        overlap = exp.ArrayOverlaps(this=_col("tags", ctx.run), expression=exp.Array(expressions=[_str(v) for v in node.values]))
+        return _safe(overlap, ctx)
+    return _tags(ctx, exp.In(this=_col("tag", "e"), expressions=[_str(v) for v in node.values]))
+
+
+def _compile_tag_has(node: plan.TagHas, ctx: _Ctx) -> exp.Expression:
+    if ctx.nested:
+        return _safe(exp.ArrayContains(this=_col("tags", ctx.run), expression=_str(node.value)), ctx)
+    return _tags(ctx, exp.EQ(this=_col("tag", "e"), expression=_str(node.value)))
+
+
+def _compile_has_leaves(node: plan.HasLeaves, ctx: _Ctx) -> exp.Expression:
     return _and([typed_lookup(ctx, k, v) or
                  _entries(ctx, "metadata", [exp.EQ(this=_col("key", "e"), expression=_str(k)), _entry_typed_eq(v)], k)
-                 for k, v in leaves])
+                 for k, v in node.leaves])
 
 
-def _compile_exists(node: ast.Exists, ctx: _Ctx) -> exp.Expression:
-    key = _value(node.key)
+def _compile_key_present(node: plan.KeyPresent, ctx: _Ctx) -> exp.Expression:
     keycol = _col("key", "e")
-    child = exp.Escape(this=exp.Like(this=keycol, expression=_str(_like_literal_prefix(key + ".") + "%")),
+    child = exp.Escape(this=exp.Like(this=keycol, expression=_str(_like_literal_prefix(node.key + ".") + "%")),
                        expression=_str("\\"))
-    return _entries(ctx, _OBJECT_FAMILY[node.field.name],
-                    [exp.or_(exp.EQ(this=keycol, expression=_str(key)), child)])
+    return _entries(ctx, node.family, [exp.or_(exp.EQ(this=keycol, expression=_str(node.key)), child)])
+
+
+def _compile_entry_exists(node: plan.EntryExists, ctx: _Ctx) -> exp.Expression:
+    return _bound(ctx, node.source, node.tests)
+
+
+def _compile_no_entry(node: plan.NoEntry, ctx: _Ctx) -> exp.Expression:
+    return exp.Not(this=_bound(ctx, node.source, node.tests))
 
 
 def _contains(col: exp.Expression, term: str, ctx: _Ctx) -> exp.Expression:
@@ -203,34 +207,34 @@ def _tags_contain(term: str, ctx: _Ctx) -> exp.Expression:
     return exp.GT(this=exp.Length(this=matching), expression=_int(0))
 
 
-def _compile_search(node: ast.Search, ctx: _Ctx) -> exp.Expression:
-    terms = [t.lower() for t in _value(node.text).split()]
-    field = node.field.name if node.field is not None else None
-    return _and([_paren(_search_term(t, field, ctx)) for t in terms])
-
-
-def _compile_call(node: ast.Call, ctx: _Ctx) -> exp.Expression:
-    raise TypeError(f"sql: cannot compile the untyped call {node.name}(...); validate the filter first")
+def _compile_search(node: plan.Search, ctx: _Ctx) -> exp.Expression:
+    return _and([_paren(_search_term(t, node.field, ctx)) for t in node.terms])
 
 
 _DISPATCH: dict[type, Callable[[Any, _Ctx], exp.Expression]] = {
-    ast.And: _compile_and,
-    ast.Or: _compile_or,
-    ast.Not: _compile_not,
-    ast.Compare: _compile_compare,
-    ast.In: _compile_in,
-    ast.Like: _compile_like,
-    ast.Has: _compile_has,
-    ast.Exists: _compile_exists,
-    ast.Search: _compile_search,
-    ast.Call: _compile_call,
+    plan.All: _compile_all,
+    plan.AnyOf: _compile_any,
+    plan.Not: _compile_not,
+    plan.Constant: _compile_constant,
+    plan.Compare: _compile_compare,
+    plan.IsNull: _compile_is_null,
+    plan.InSet: _compile_in_set,
+    plan.Like: _compile_like,
+    plan.IsRoot: _compile_is_root,
+    plan.TagsAny: _compile_tags_any,
+    plan.TagHas: _compile_tag_has,
+    plan.HasLeaves: _compile_has_leaves,
+    plan.KeyPresent: _compile_key_present,
+    plan.Search: _compile_search,
+    plan.EntryExists: _compile_entry_exists,
+    plan.NoEntry: _compile_no_entry,
 }
 
-#: Node types the SQL backend handles (a test checks this covers every Expr class).
-HANDLED = frozenset(_DISPATCH)
+#: Plan node types the SQL backend prints (a test checks this covers :data:`filterql.plan.PLAN_NODES`).
+HANDLED = frozenset(_DISPATCH) | ENTRY_HANDLED | frozenset(_READING_FIELD) | {plan.Column}
 
 
-def compile_expr(node: ast.Expr, ctx: _Ctx) -> exp.Expression:
+def compile_plan(node: plan.Plan, ctx: _Ctx) -> exp.Expression:
     rule = _DISPATCH.get(type(node))
     if rule is None:
         raise TypeError(f"sql: no rule for node {type(node).__name__}")
@@ -244,4 +248,4 @@ def compile_where(typed: ast.Expr, run: str = "r", *, search_limit: int | None =
     ``nested`` targets DuckDB's nested layout (README "SQL"); the default is the
     flat layout every engine has.
     """
-    return compile_expr(typed, _Ctx(run=run, search_limit=search_limit, nested=nested))
+    return compile_plan(lower(typed), _Ctx(run=run, search_limit=search_limit, nested=nested))

@@ -16,7 +16,6 @@ from typing import Any, Callable, Iterator
 import attrs
 from sqlglot import exp
 
-from .. import ast
 from ..catalog import FieldType
 from . import layout
 
@@ -72,16 +71,18 @@ def _safe(pred: exp.Expression, ctx: _Ctx) -> exp.Expression:
     return exp.Coalesce(this=pred, expressions=[exp.false()])
 
 
-def _and(parts: list[exp.Expression]) -> exp.Expression:
+def _and(parts: list[exp.Expression], copy: bool = True) -> exp.Expression:
+    """``parts`` joined by AND; ``copy=False`` when no part is shared with another (a wide filter's
+    operands: copying each costs more than building it)."""
     if not parts:
         return exp.true()
-    return exp.and_(*parts) if len(parts) > 1 else parts[0]
+    return exp.and_(*parts, copy=copy) if len(parts) > 1 else parts[0]
 
 
-def _or(parts: list[exp.Expression]) -> exp.Expression:
+def _or(parts: list[exp.Expression], copy: bool = True) -> exp.Expression:
     if not parts:
         return exp.false()
-    return exp.or_(*parts) if len(parts) > 1 else parts[0]
+    return exp.or_(*parts, copy=copy) if len(parts) > 1 else parts[0]
 
 
 def _paren(e: exp.Expression) -> exp.Expression:
@@ -155,12 +156,6 @@ def _like(col: exp.Expression, pattern: str) -> exp.Expression:
         # No wildcard: LIKE means equality, which every engine runs faster.
         return exp.EQ(this=col, expression=_str("".join(c for _, c in tokens)))
     return exp.Escape(this=exp.Like(this=col, expression=_str(like_pattern(pattern))), expression=_str("\\"))
-
-
-def _value(node: ast.Node) -> Any:
-    if not isinstance(node, ast.Const):
-        raise TypeError(f"sql: expected a checked (typed) tree; found {type(node).__name__} — call filterql.check first")
-    return node.value
 
 
 # ------------------------------------------------------------ run columns

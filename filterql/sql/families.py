@@ -1,8 +1,8 @@
-"""Key/value family conditions (SPEC §5) as semi-joins over one ``run_entries`` row.
+"""Entry scopes of the plan (SPEC §5) as semi-joins over one ``run_entries`` row.
 
-A bound scope's conditions become the WHERE clause of one subquery over
-``run_entries`` (alias ``e``), so they hold on the same entry; a condition
-alone is "some entry has it" or, for ``neq``/``notlike``, "no entry has it".
+An :class:`~filterql.plan.EntryExists`'s tests become the WHERE clause of one
+subquery over ``run_entries`` (alias ``e``), so they hold on the same entry;
+:class:`~filterql.plan.NoEntry` is its negation.
 Every per-entry test is two-valued (never NULL), following the evaluator's
 rules in README "Semantics".
 """
@@ -11,21 +11,18 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
-import attrs
 from sqlglot import exp
 
-from .. import ast
-from ..catalog import FIELDS, FieldType
-from ..ast import family_of, positive_key_family
+from .. import plan
 from . import layout
 from .lookup import key_lookup
 from .exprs import (
-    _DEC_LIMIT, _Ctx, _and, _cmp, _col, _dec, _grid, _in_subquery, _is_null, _like, _or, _paren, _str, _value,
+    _DEC_LIMIT, _Ctx, _and, _cmp, _col, _dec, _grid, _in_subquery, _is_null, _like, _or, _paren, _str,
 )
 
-__all__: list[str] = []  # internal to filterql.sql.compile
+__all__ = ["ENTRY_HANDLED"]  # the rest is internal to filterql.sql.compile
 
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_\-]+")
 
@@ -46,21 +43,17 @@ def _entries(ctx: _Ctx, family: str, where: list[exp.Expression], key: str | Non
     return _in_subquery(ctx, layout.ENTRIES, _and([fam, *map(_paren, where)]))
 
 
-def _bound(ctx: _Ctx, family: str, nodes: list[ast.Expr]) -> exp.Expression:
-    """Some entry of ``family`` satisfies every condition of ``nodes`` (one binding scope)."""
-    direct = key_lookup(ctx, family, nodes)
-    if direct is not None:
-        return direct
-    return _entries(ctx, family, [_entry_pred(c) for c in nodes], _eq_key(nodes))
-
-
-def _eq_key(nodes: list[ast.Expr]) -> str | None:
-    """The literal of an ``eq`` condition on a family key among ``nodes``, if any."""
-    for n in nodes:
-        if (isinstance(n, ast.Compare) and n.op == "eq" and FIELDS[n.field.name].type is FieldType.FAMILY_KEY
-                and isinstance(_value(n.value), str)):
-            return _value(n.value)
-    return None
+def _bound(ctx: _Ctx, source: plan.EntrySource, tests: tuple[plan.EntryTest, ...]) -> exp.Expression:
+    """Some entry of ``source`` passes every test of ``tests`` (one binding scope)."""
+    if isinstance(source, plan.MemberEntries):
+        direct = key_lookup(ctx, source, tests)
+        if direct is not None:
+            return direct
+    where = [_entry_pred(t) for t in tests]
+    if isinstance(source, plan.Entries):
+        return _entries(ctx, source.family, where)
+    where.insert(0, _entry_key("eq", source.key))
+    return _entries(ctx, source.family, where, source.key if isinstance(source, plan.MemberEntries) else None)
 
 
 # --------------------------------------------------------- family entries
@@ -131,64 +124,39 @@ def _entry_key(op: str, value: str | None) -> exp.Expression:
     return exp.Coalesce(this=_cmp(op, col, _str(value)), expressions=[exp.false()])
 
 
-def _entry_pred(node: ast.Expr) -> exp.Expression:
-    """The condition ``node`` (on a family field) as a test of one ``run_entries`` row ``e``."""
-    spec = FIELDS[node.field.name]  # type: ignore[attr-defined]
-    if isinstance(node, ast.In):
-        items = [_value(i) for i in node.values.items]
-        return _or([_paren(_entry_atom(spec.type, "eq", v)) for v in items])
-    if isinstance(node, ast.Like):
-        if spec.type is FieldType.FAMILY_SCORE:
-            raise TypeError("sql: like() does not apply to feedback_score")
-        is_key = spec.type is FieldType.FAMILY_KEY
-        test = exp.Coalesce(this=_like(_col("key" if is_key else "vstr", "e"), _value(node.pattern)),
-                            expressions=[exp.false()])
-        if not node.negated:
-            return test
-        # notlike needs something present: a key, or a value that is not JSON null.
-        present = _is_null(_col("key", "e"), False) if is_key else _not_null_value()
-        return exp.and_(present, exp.Not(this=_paren(test)))
-    if isinstance(node, ast.Compare):
-        return _entry_atom(spec.type, node.op, _value(node.value))
-    raise TypeError(f"sql: {type(node).__name__} is not a family condition")
+def _entry_compare(test: plan.EntryCompare) -> exp.Expression:
+    return _SLOT_ATOM[test.slot](test.op, test.value)
 
 
-def _entry_atom(field_type: FieldType, op: str, value: Any) -> exp.Expression:
-    if field_type is FieldType.FAMILY_KEY:
-        return _entry_key(op, value)
-    if field_type is FieldType.FAMILY_SCORE:
-        return _entry_score(op, value)
-    return _entry_value(op, value)
+def _entry_in(test: plan.EntryIn) -> exp.Expression:
+    atom = _SLOT_ATOM[test.slot]
+    return _or([_paren(atom("eq", v)) for v in test.values])
 
 
-def _is_negative(node: ast.Expr) -> bool:
-    """``neq`` / ``notlike``: standing alone, these mean "no entry has it"."""
-    return isinstance(node, ast.Compare) and node.op == "neq" or isinstance(node, ast.Like) and node.negated
+def _entry_like(test: plan.EntryLike) -> exp.Expression:
+    if test.slot == "score":
+        raise TypeError("sql: like() does not apply to feedback_score")
+    is_key = test.slot == "key"
+    match = exp.Coalesce(this=_like(_col("key" if is_key else "vstr", "e"), test.pattern), expressions=[exp.false()])
+    if not test.negated:
+        return match
+    # notlike needs something present: a key, or a value that is not JSON null.
+    present = _is_null(_col("key", "e"), False) if is_key else _not_null_value()
+    return exp.and_(present, exp.Not(this=_paren(match)))
 
 
-def _positive_form(node: ast.Expr) -> ast.Expr:
-    if isinstance(node, ast.Compare):
-        return attrs.evolve(node, op="eq")
-    return attrs.evolve(node, negated=False)
+#: The test of one ``run_entries`` row ``e`` for each slot and each entry test.
+_SLOT_ATOM: dict[str, Callable[[str, Any], exp.Expression]] = {
+    "key": _entry_key, "score": _entry_score, "value": _entry_value}
+_ENTRY_TESTS: dict[type, Callable[[Any], exp.Expression]] = {
+    plan.EntryCompare: _entry_compare,
+    plan.EntryIn: _entry_in,
+    plan.EntryLike: _entry_like,
+}
+#: Entry tests and sources this module prints.
+ENTRY_HANDLED = frozenset(_ENTRY_TESTS) | frozenset(plan.SOURCES)
 
 
-def _family_alone(node: ast.Expr, ctx: _Ctx) -> exp.Expression:
-    """A family condition with no positive key condition in its scope."""
-    family = family_of(node)
-    assert family is not None
-    if _is_negative(node):
-        positive = _positive_form(node)
-        return exp.Not(this=_bound(ctx, family, [positive]))
-    return _bound(ctx, family, [node])
-
-
-def _is_family_condition(node: ast.Expr) -> bool:
-    return isinstance(node, (ast.Compare, ast.In, ast.Like)) and family_of(node) is not None
-
-
-def _binds(node: ast.Expr, family: str) -> bool:
-    """Whether ``node`` binds to the entry of ``family``'s positive key condition in its scope."""
-    if family_of(node) != family:
-        return False
-    is_key = FIELDS[node.field.name].type is FieldType.FAMILY_KEY  # type: ignore[attr-defined]
-    return not is_key or positive_key_family(node) is not None
+def _entry_pred(test: plan.EntryTest) -> exp.Expression:
+    """``test`` as a test of one ``run_entries`` row ``e``."""
+    return _ENTRY_TESTS[type(test)](test)

@@ -19,9 +19,8 @@ from typing import Any, Callable, Sequence
 
 from sqlglot import exp
 
-from .. import ast
-from ..catalog import FIELDS, FieldType
-from .exprs import _Ctx, _and, _col, _paren, _str, _value
+from .. import plan
+from .exprs import _Ctx, _and, _col, _paren, _str
 
 __all__ = ["key_lookup", "typed_lookup"]
 
@@ -52,14 +51,6 @@ def _value_test(value: Any, typed: bool) -> _Test | None:
         # The text test first: it rejects most rows before the type is looked at.
         return lambda t, s: exp.and_(exp.EQ(this=s, expression=_str(value)), exp.EQ(this=t, expression=_str("VARCHAR")))
     return None
-
-
-def _node_test(node: ast.Expr) -> _Test | None:
-    if not (isinstance(node, ast.Compare) and node.op == "eq"):
-        return None
-    if FIELDS[node.field.name].type is not FieldType.FAMILY_VALUE:
-        return None
-    return _value_test(_value(node.value), typed=False)
 
 
 def _plain_text(value: Any) -> bool:
@@ -101,26 +92,20 @@ def _lookup(ctx: _Ctx, family: str, key: str, tests: Sequence[_Test], text: str 
     return exp.Coalesce(this=case, expressions=[exp.false()])
 
 
-def key_lookup(ctx: _Ctx, family: str, nodes: Sequence[ast.Expr]) -> exp.Expression | None:
-    """A bound scope (or a lone positive condition) of ``family`` as a direct lookup, or None.
+def key_lookup(ctx: _Ctx, source: plan.MemberEntries, tests: Sequence[plan.EntryTest]) -> exp.Expression | None:
+    """An entry scope over one member as a direct lookup, or None.
 
-    ``nodes`` must be one ``eq`` on the family key with a plain key and ``eq``
-    tests on the value the lookup can type exactly.
+    Only on the nested layout, for a plain key, when every test is an ``eq`` on
+    the value that the lookup can type exactly.
     """
-    if not ctx.nested or family not in _DOCUMENT:
+    if not ctx.nested or source.family not in _DOCUMENT or not _PLAIN_KEY.fullmatch(source.key):
         return None
-    keys = [n for n in nodes if FIELDS[n.field.name].type is FieldType.FAMILY_KEY]  # type: ignore[attr-defined]
-    if len(keys) != 1 or not (isinstance(keys[0], ast.Compare) and keys[0].op == "eq"):
+    checks = [_value_test(t.value, typed=False) if isinstance(t, plan.EntryCompare) and t.slot == "value"
+              and t.op == "eq" else None for t in tests]
+    if any(c is None for c in checks):
         return None
-    key = _value(keys[0].value)
-    if not isinstance(key, str) or not _PLAIN_KEY.fullmatch(key):
-        return None
-    values = [n for n in nodes if n is not keys[0]]
-    tests = [_node_test(n) for n in values]
-    if any(t is None for t in tests):
-        return None
-    text = _value(values[0].value) if len(values) == 1 else None  # type: ignore[attr-defined]
-    return _lookup(ctx, family, key, tests, text if _plain_text(text) else None)  # type: ignore[arg-type]
+    text = tests[0].value if len(tests) == 1 else None  # type: ignore[union-attr]
+    return _lookup(ctx, source.family, source.key, checks, text if _plain_text(text) else None)  # type: ignore[arg-type]
 
 
 def typed_lookup(ctx: _Ctx, key: str, value: Any) -> exp.Expression | None:
