@@ -36,7 +36,6 @@ from .prefilter import text_exact, text_pattern, value_pattern
 # EPOCH, _micros, like_pattern and run_alias are re-exported for query.py and the tests.
 __all__ = ["compile_where", "compile_plan", "run_alias", "like_pattern", "EPOCH", "HANDLED", "_micros"]
 
-_OBJECT_FAMILY = OBJECT_FAMILIES
 #: Families searched by the global ``search("...")``.
 _SEARCHED_FAMILIES = ("metadata", "input", "output")
 
@@ -176,12 +175,12 @@ def _search_term(term: str, field: str | None, ctx: _Ctx) -> exp.Expression:
         ])
     if field == "tags":
         return tags()
-    if field in _OBJECT_FAMILY:
-        return entry((_OBJECT_FAMILY[field],))
+    if field in OBJECT_FAMILIES:
+        return entry((OBJECT_FAMILIES[field],))
     return _safe(_contains(_col(layout.column_of(field), ctx.run), term, ctx), ctx)
 
 
-_FAMILY_OBJECT_COLUMN = {family: column for column, family in _OBJECT_FAMILY.items()}
+_FAMILY_OBJECT_COLUMN = {family: column for column, family in OBJECT_FAMILIES.items()}
 #: The nested layout's JSON text of each searched document, as read (possibly invalid JSON).
 _FAMILY_TEXT_COLUMN = {"metadata": "metadata", "input": "inputs_text", "output": "outputs_text"}
 
