@@ -31,6 +31,7 @@ __all__ = [
     "COMPARISON_OPS", "BOOLEAN_OPS", "PREDICATE_NAMES", "FUNCTION_NAMES", "MAX_DEPTH",
     "walk", "children", "make_call", "call_parts", "text", "to_json",
     "family_of", "positive_key_family", "scope_families", "can_merge_scopes", "POSITIVE_KEY_OPS",
+    "bindable", "bound_family", "scopes_join", "merge_scopes",
     "and_", "or_", "not_",
 ]
 
@@ -558,16 +559,66 @@ def scope_families(args: Iterable[Node]) -> tuple[frozenset[str], frozenset[str]
     return frozenset(positive), frozenset(anyf)
 
 
-def can_merge_scopes(a_args: Iterable[Node], b_args: Iterable[Node]) -> bool:
-    """Whether conditions ``a_args`` and ``b_args`` may share one ``and`` scope.
+def bindable(node: Node) -> bool:
+    """Whether ``node`` is a family condition a binding scope could tie to one entry.
 
-    True unless some family has a positive key condition on one side and any
-    condition of that family on the other: then joining the scopes would bind
-    conditions that were independent (or the reverse), changing the meaning.
+    That is every family condition except a negative key condition (``neq``/``notlike``
+    on ``*_key``), which always stands alone.
     """
-    a_pos, a_any = scope_families(a_args)
-    b_pos, b_any = scope_families(b_args)
-    return not (a_pos & b_any or b_pos & a_any)
+    family = family_of(node)
+    if family is None:
+        return False
+    key_field = catalog.FAMILIES[family].key
+    return positive_key_family(node) is not None or getattr(node, "field", None) != Field(key_field)
+
+
+def bound_family(node: Node, positive: frozenset[str] | set[str]) -> str | None:
+    """The family whose one entry ``node`` binds to in a scope whose families with a positive key
+    condition are ``positive`` (:func:`scope_families`), else None."""
+    family = family_of(node)
+    return family if family in positive and bindable(node) else None
+
+
+ScopeFamilies = tuple[frozenset[str], frozenset[str]]
+
+
+def scopes_join(a: ScopeFamilies, b: ScopeFamilies) -> bool:
+    """The one scope-merging rule: conditions summarized by ``a`` and by ``b`` (:func:`scope_families`)
+    may share one ``and`` unless some family has a positive key condition on one side and any
+    condition on the other, since joining would then bind conditions that were independent."""
+    return not (a[0] & b[1] or b[0] & a[1])
+
+
+def can_merge_scopes(a_args: Iterable[Node], b_args: Iterable[Node]) -> bool:
+    """Whether conditions ``a_args`` and ``b_args`` may share one ``and`` scope (:func:`scopes_join`)."""
+    return scopes_join(scope_families(a_args), scope_families(b_args))
+
+
+def merge_scopes(args: Sequence[Expr], lift: Callable[[Expr], Sequence[Expr] | None],
+                 from_right: bool = False) -> list[Expr]:
+    """The operands of one ``and`` with each ``lift(arg)`` spliced in place of ``arg`` where
+    :func:`scopes_join` allows it against everything else in the scope, in linear time.
+
+    ``lift`` gives what an operand would contribute if spliced (a nested ``and``'s operands), or
+    None. Candidates are tried in order, or from the right with ``from_right``; one that would
+    change a scope stays whole.
+    """
+    lifted = [lift(a) for a in args]
+    summary = scope_families(a for a, g in zip(args, lifted) if g is None)
+    keep = [g is None for g in lifted]
+    for i in (reversed(range(len(args))) if from_right else range(len(args))):
+        group = lifted[i]
+        if group is None:
+            continue
+        families = scope_families(group)
+        if scopes_join(summary, families):
+            summary = (summary[0] | families[0], summary[1] | families[1])
+        else:
+            keep[i] = True
+    out: list[Expr] = []
+    for arg, group, whole in zip(args, lifted, keep):
+        out.extend((arg,) if whole else group)  # type: ignore[arg-type]
+    return out
 
 
 # ------------------------------------------------------------ boolean constructors
@@ -590,30 +641,8 @@ def and_(*operands: Expr) -> Expr:
     key/value binding scope (SPEC §5) as it was; otherwise it stays nested.
     """
     ops = _operands("and_", operands)
-    # Families seen in each slot's direct children, to test each nested and against all the others.
-    infos = [scope_families(op.args if isinstance(op, And) else (op,)) for op in ops]
-    total_pos: dict[str, int] = {}
-    total_any: dict[str, int] = {}
-    for pos, anyf in infos:
-        for f in pos:
-            total_pos[f] = total_pos.get(f, 0) + 1
-        for f in anyf:
-            total_any[f] = total_any.get(f, 0) + 1
-    out: list[Expr] = []
-    for op, (pos, anyf) in zip(ops, infos):
-        if isinstance(op, And):
-            others_pos = {f for f, n in total_pos.items() if n - (f in pos) > 0}
-            others_any = {f for f, n in total_any.items() if n - (f in anyf) > 0}
-            if not (pos & others_any or others_pos & anyf):
-                out.extend(op.args)
-                continue
-            # Kept nested: it is no longer a set of direct children of the result.
-            for f in pos:
-                total_pos[f] -= 1
-            for f in anyf:
-                total_any[f] -= 1
-        out.append(op)
-    return And(out)
+    # From the right, so ``pair1 & pair2`` keeps the left pair whole and splices the right one.
+    return And(merge_scopes(ops, lambda op: op.args if isinstance(op, And) else None, from_right=True))
 
 
 def or_(*operands: Expr) -> Expr:

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from . import ast, runs
 from . import plan as p
-from .ast import family_of, positive_key_family
+from .ast import bound_family, scope_families
 from .catalog import FIELDS, OBJECT_FAMILIES, FieldType
 
 __all__ = ["lower", "RULES"]
@@ -97,18 +97,16 @@ def _alone(node: ast.Expr, family: str) -> p.Plan:
 
 
 def _lower_and(node: ast.And) -> p.Plan:
-    positive = {f for a in node.args if (f := positive_key_family(a)) is not None}
+    positive, _ = scope_families(node.args)
     groups: dict[str, list[ast.Expr]] = {}
     slots: list[str | ast.Expr] = []  # a family name marks where that family's scope goes
     for arg in node.args:
-        family = family_of(arg)
-        binds = family in positive and (
-            FIELDS[arg.field.name].type is not FieldType.FAMILY_KEY or positive_key_family(arg) is not None)  # type: ignore[attr-defined]
-        if binds:
+        family = bound_family(arg, positive)
+        if family is not None:
             if family not in groups:
-                groups[family] = []  # type: ignore[index]
-                slots.append(family)  # type: ignore[arg-type]
-            groups[family].append(arg)  # type: ignore[index]
+                groups[family] = []
+                slots.append(family)
+            groups[family].append(arg)
         else:
             slots.append(arg)
     return p.All([_scope(s, groups[s]) if isinstance(s, str) else lower(s) for s in slots])

@@ -12,7 +12,7 @@ from typing import Iterable
 
 from .. import ast, catalog
 from ..catalog import FieldSpec, FieldType
-from ..ast import family_of, positive_key_family, scope_families
+from ..ast import bindable, family_of, positive_key_family, scope_families
 
 __all__ = [
     "TRUE", "FALSE", "is_true", "is_false", "NULL",
@@ -53,19 +53,6 @@ def scalar_spec(node: ast.Node) -> FieldSpec | None:
     if spec is None or spec.family is not None or spec.type not in _SINGLE_VALUED:
         return None
     return spec
-
-
-def bindable(node: ast.Node) -> bool:
-    """Whether ``node`` is a family condition a binding scope could tie to one entry.
-
-    That is every family condition except a negative key condition (``neq``/``notlike``
-    on ``*_key``), which always stands alone.
-    """
-    family = family_of(node)
-    if family is None:
-        return False
-    key_field = catalog.FAMILIES[family].key
-    return positive_key_family(node) is not None or getattr(node, "field", None) != ast.Field(key_field)
 
 
 def scoped_implies_standalone(node: ast.Node, scope: Iterable[ast.Node]) -> bool:

@@ -1,14 +1,14 @@
 """Structural rules: flatten, unwrap, double negation, duplicates.
 
 Each moves operands between ``and`` scopes only when SPEC §5's key/value
-binding is unchanged (:func:`filterql.ast.can_merge_scopes`); operands of
+binding is unchanged (:func:`filterql.ast.scopes_join`); operands of
 ``or`` and ``not`` always stand alone, so ``or`` flattens freely.
 """
 
 from __future__ import annotations
 
 from .. import ast
-from ..ast import family_of, scope_families
+from ..ast import family_of, merge_scopes
 from .base import rebuild
 
 __all__ = ["flatten_and", "flatten_or", "unwrap_single", "double_negation", "dedupe"]
@@ -37,24 +37,13 @@ def _lift(node: ast.Expr) -> tuple[ast.Expr, ...] | None:
 def flatten_and(node: ast.Expr, in_and: bool) -> ast.Expr:
     """``and(a, and(b, c))`` → ``and(a, b, c)`` where no family condition changes scope.
 
-    Also splices ``or(x)`` and ``not(not(x))`` operands. Spliced operands are checked
-    against everything already in the scope, as :func:`filterql.ast.can_merge_scopes`
-    does, from one running summary so a wide ``and`` costs linear time.
+    Also splices ``or(x)`` and ``not(not(x))`` operands. The builder's rule
+    (:func:`filterql.ast.merge_scopes`), tried left to right: the first of two
+    conflicting scopes joins the enclosing one.
     """
     if type(node) is not ast.And or not any(_lift(a) is not None for a in node.args):  # type: ignore[attr-defined]
         return node
-    positive, present = scope_families(node.args)  # type: ignore[attr-defined]
-    out: list[ast.Expr] = []
-    for arg in node.args:  # type: ignore[attr-defined]
-        group = _lift(arg)
-        if group is not None:
-            g_positive, g_present = scope_families(group)
-            if not (positive & g_present or g_positive & present):
-                out.extend(group)
-                positive, present = positive | g_positive, present | g_present
-                continue
-        out.append(arg)
-    return rebuild(node, out)  # type: ignore[arg-type]
+    return rebuild(node, merge_scopes(node.args, _lift))  # type: ignore[arg-type,attr-defined]
 
 
 def flatten_or(node: ast.Expr, in_and: bool) -> ast.Expr:
