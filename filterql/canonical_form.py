@@ -24,6 +24,7 @@ import attrs
 
 from . import ast
 from .ast import call_parts
+from .checked import mark
 from .optimizer import FilterInput, Result, Verdict, optimize
 from .optimizer.order import cost
 
@@ -74,7 +75,9 @@ def _order(node: ast.Node) -> ast.Node:
 def canonical(filter: FilterInput, *, context: str = "filter") -> Result:
     """``optimize(filter)`` with operands and ``in`` lists in canonical order."""
     result = optimize(filter, context=context)
-    return result if isinstance(result, Verdict) else _order(result)  # type: ignore[return-value]
+    if isinstance(result, Verdict):
+        return result
+    return mark(_order(result), result.context, result.profile)  # type: ignore[arg-type]
 
 
 def equivalent(a: FilterInput, b: FilterInput, *, context: str = "filter") -> bool:

@@ -527,7 +527,7 @@ def _reading_counts(tree: plan.Plan) -> dict[str, int]:
 
 
 def compile_checked(expr: ast.Expr, *, search_limit: int | None = None, inline: bool = True) -> Predicate:
-    """Build the predicate of an already checked (typed) AST.
+    """Build the predicate of an already checked (typed) AST, without checking it.
 
     ``inline=False`` compiles each operand of and/or/not as its own function
     (the closure-per-node design), kept only so the benchmark can compare.
@@ -558,6 +558,9 @@ def _compile_text(text: str, context: str, search_limit: int | None) -> Predicat
 
 def compile(filter: FilterInput, context: str = "filter", *, search_limit: int | None = None) -> Predicate:  # noqa: A001
     """Validate ``filter`` (text or AST) for ``context`` and compile it into ``pred(run) -> bool``.
+
+    What :func:`filterql.check` returned (a :class:`~filterql.checked.Checked`) is compiled
+    as is; anything else is checked once first.
 
     Raises :class:`FilterSyntaxError`/:class:`FilterValidationError` on an invalid
     filter. ``search_limit=250`` reproduces LangSmith's ClickHouse full-text

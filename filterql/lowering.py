@@ -20,6 +20,7 @@ from . import ast, runs
 from . import plan as p
 from .ast import bound_family, scope_families
 from .catalog import FIELDS, OBJECT_FAMILIES, FieldType
+from .checked import plain
 
 __all__ = ["lower", "RULES"]
 
@@ -179,7 +180,9 @@ RULES: dict[type, Callable[[Any], p.Plan]] = {
 
 
 def lower(expr: ast.Expr) -> p.Plan:
-    """The plan of the checked filter ``expr``."""
+    """The plan of the checked filter ``expr`` (a :class:`~filterql.checked.Checked`, or a tree the
+    caller knows to be checked: nothing is checked again here)."""
+    expr = plain(expr)
     rule = RULES.get(type(expr))
     if rule is None:
         raise TypeError(f"lowering: no rule for node {type(expr).__name__}")

@@ -21,6 +21,7 @@ import attrs
 from . import ast, catalog, lint, profiles
 from .ast import MAX_DEPTH, call_parts, make_call
 from .catalog import FieldSpec, FieldType
+from .checked import Checked, mark, plain
 from .coerce import CoercionError, coerce, describe, metadata_json
 from .diagnostics import Diagnostic, at
 from .errors import FilterSyntaxError, FilterValidationError
@@ -425,7 +426,7 @@ def _analyze(filter: FilterInput, context: str, profile: str) -> tuple[ast.Expr 
     if isinstance(filter, str):
         expr, text = parse(filter), filter
     elif isinstance(filter, ast.Expr):
-        expr, text = filter, ""
+        expr, text = plain(filter), ""
     else:
         raise TypeError(f"expected a filter string or an Expr, not {type(filter).__name__}")
     malformed = _malformed(expr)
@@ -450,14 +451,20 @@ def validate(filter: FilterInput, context: str = "filter", profile: str = "offli
     return analyze(filter, context, profile)[1]
 
 
-def check(filter: FilterInput, context: str = "filter", profile: str = "offline") -> ast.Expr:
+def check(filter: FilterInput, context: str = "filter", profile: str = "offline") -> Checked:
     """The typed, validated AST of ``filter``; raises :class:`FilterValidationError` on any error.
+
+    The result is a :class:`~filterql.checked.Checked` (still the ordinary tree: ``check("and(...)")``
+    is an ``ast.And``) that every later stage takes without checking again; a ``Checked`` for the same
+    context (and the same profile, or any when ``profile`` is ``offline``) is returned as is.
 
     Text that does not parse raises :class:`FilterSyntaxError` (a subclass), the
     very exception :func:`filterql.parse` raises. Warnings do not raise; get
     them with :func:`validate`.
     """
+    if isinstance(filter, Checked) and filter.context == context and profile in ("offline", filter.profile):
+        return filter
     typed, diagnostics, text = _analyze(filter, context, profile)
     if typed is None or any(d.is_error for d in diagnostics):
         raise FilterValidationError(diagnostics, text)
-    return typed
+    return mark(typed, context, profile)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Literal, Union, overload
 
 from .. import ast
+from ..checked import Checked, mark
 from ..validator import check
 from .engine import AlwaysFalse, AlwaysTrue, Result, Step, Verdict, rewrite, size, verdict
 from .rules import RULES, by_name
@@ -20,13 +21,8 @@ __all__ = ["optimize", "typed", "FilterInput", "Step", "Verdict", "AlwaysTrue", 
 
 FilterInput = Union[str, ast.Expr]
 
-_RAW_LITERALS = (ast.String, ast.Number, ast.Bool, ast.Null, ast.Call)
-
-
-def typed(filter: FilterInput, context: str = "filter") -> ast.Expr:
-    """The checked AST of ``filter`` (text is parsed and checked; a checked tree is used as is)."""
-    if isinstance(filter, ast.Expr) and not any(isinstance(n, _RAW_LITERALS) for n in ast.walk(filter)):
-        return filter
+def typed(filter: FilterInput, context: str = "filter") -> Checked:
+    """The checked AST of ``filter``: a :class:`~filterql.checked.Checked` as is, anything else checked once."""
     return check(filter, context)
 
 
@@ -39,10 +35,13 @@ def optimize(filter: FilterInput, explain: Literal[True], *, context: str = "fil
 def optimize(filter: FilterInput, explain: bool = False, *, context: str = "filter") -> Result | tuple[Result, list[Step]]:
     """The simplest equivalent of ``filter`` found by :data:`RULES`, or a :class:`Verdict`.
 
-    Text (or an unchecked tree) is checked first, so an invalid filter raises
-    :class:`filterql.FilterValidationError`. With ``explain=True`` returns
+    Anything but a :class:`~filterql.checked.Checked` is checked first, so an invalid filter
+    raises :class:`filterql.FilterValidationError`; the result is ``Checked`` too. With ``explain=True`` returns
     ``(result, steps)``: every applied rewrite in order.
     """
     steps: list[Step] = []
-    result = rewrite(typed(filter, context), RULES, steps.append if explain else None)
-    return (verdict(result), steps) if explain else verdict(result)
+    start = typed(filter, context)
+    result = verdict(rewrite(start, RULES, steps.append if explain else None))
+    if not isinstance(result, Verdict):  # every rule keeps a checked tree checked
+        result = mark(result, start.context, start.profile)
+    return (result, steps) if explain else result

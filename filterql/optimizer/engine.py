@@ -14,6 +14,7 @@ from typing import Callable, Iterable, Union
 import attrs
 
 from .. import ast
+from ..checked import plain
 from ..renderer import render
 from .base import is_false, is_true
 
@@ -100,6 +101,7 @@ def _visit(node: ast.Expr, in_and: bool, rules: tuple[Rule, ...], record: Callab
 
 def rewrite(expr: ast.Expr, rules: Iterable[Rule], record: Callable[[Step], None] | None = None) -> ast.Expr:
     """``expr`` with ``rules`` applied everywhere until none applies (the fixed point)."""
+    expr = plain(expr)  # rules dispatch on the plain node classes
     rules = tuple(rules)
     for _ in range(MAX_PASSES):
         new = _visit(expr, False, rules, record)
