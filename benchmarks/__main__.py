@@ -7,7 +7,10 @@ One run, one machine, synthetic data from a fixed seed (nothing is downloaded):
    vs ``cel-python`` (:mod:`benchmarks.eval_bench`, :mod:`benchmarks.cel_contenders`);
 3. ``tree_filter`` growth from 1x to 2x data (:mod:`benchmarks.eval_bench`);
 4. engines over Parquet — Python engine vs DuckDB engine vs hand-written DuckDB SQL vs hand-written
-   Polars (:mod:`benchmarks.sql_bench`, :mod:`benchmarks.polars_contender`).
+   Polars (:mod:`benchmarks.sql_bench`, :mod:`benchmarks.polars_contender`);
+5. start-up — ``filterql check EXPR`` against ``python -c "import attrs, lark"``, interleaved
+   fresh processes (:mod:`benchmarks.startup`);
+6. parse growth — a 1 MB ``or`` against a quarter of it, valid and unclosed (:mod:`benchmarks.parse_linear`).
 
 Every time is the best of a few repeats (the machine may be shared). ``--quick``
 uses smaller sizes (printed, and stored in the JSON); ``--tiny`` is for the
@@ -29,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import eval_bench, parse_vs_langchain
+from . import eval_bench, parse_linear, parse_vs_langchain, startup
 
 #: key -> (target, "min" if the measured value must be >= target, "max" if <=)
 TARGETS: dict[str, tuple[float, str]] = {
@@ -40,17 +43,23 @@ TARGETS: dict[str, tuple[float, str]] = {
     "duckdb_speedup_vs_python": (20.0, "min"),
     "duckdb_ratio_vs_handwritten_sql": (1.5, "max"),
     "tree_filter_growth_2x": (2.3, "max"),
+    "check_startup_ratio_vs_import": (1.4, "max"),
+    "parse_linear_growth_4x": (5.0, "max"),
+    "parse_error_growth_4x": (5.0, "max"),
 }
 
 #: Sizes per mode. ``cel_runs`` / ``cel_python_runs``: the CEL engines take 10-6000 µs a run, so
 #: they (and filterql again, for an identical-input ratio) run on the first runs of the data set.
 MODES: dict[str, dict[str, Any]] = {
     "full": {"parse_number": 500, "parse_repeat": 5, "eval_runs": 200_000, "cel_runs": 10_000,
-             "cel_python_runs": 1_000, "engine_sizes": (100_000, 1_000_000), "tree_runs": 200_000, "repeat": 3},
+             "cel_python_runs": 1_000, "engine_sizes": (100_000, 1_000_000), "tree_runs": 200_000, "repeat": 3,
+             "startup_rounds": 21, "parse_operands": 10_000},
     "quick": {"parse_number": 100, "parse_repeat": 3, "eval_runs": 100_000, "cel_runs": 2_000,
-              "cel_python_runs": 300, "engine_sizes": (50_000, 200_000), "tree_runs": 100_000, "repeat": 3},
+              "cel_python_runs": 300, "engine_sizes": (50_000, 200_000), "tree_runs": 100_000, "repeat": 3,
+              "startup_rounds": 11, "parse_operands": 10_000},
     "tiny": {"parse_number": 3, "parse_repeat": 1, "eval_runs": 600, "cel_runs": 100,
-             "cel_python_runs": 30, "engine_sizes": (300, 600), "tree_runs": 600, "repeat": 1},
+             "cel_python_runs": 30, "engine_sizes": (300, 600), "tree_runs": 600, "repeat": 1,
+             "startup_rounds": 1, "parse_operands": 200},
 }
 
 
@@ -172,6 +181,22 @@ def bench_engines(sizes: tuple[int, ...], repeat: int, seed: int) -> dict[str, A
             "duckdb_ratio_vs_handwritten_sql": last["ratio_vs_handwritten"]}
 
 
+# --- 5. start-up, 6. parse growth -------------------------------------------------------------
+
+def bench_startup(rounds: int) -> dict[str, Any]:
+    print(f"\n5. Start-up of filterql check, {rounds} interleaved rounds of fresh processes")
+    result = startup.measure(rounds)
+    startup.report(result)
+    return result
+
+
+def bench_parse_growth(operands: int, repeat: int) -> dict[str, Any]:
+    print(f"\n6. Parse time growth for 4x the operands of an or(), best of {repeat}")
+    result = parse_linear.measure(operands, repeat)
+    parse_linear.report(result)
+    return result
+
+
 # --- report -----------------------------------------------------------------------------------
 
 def headline(results: dict[str, Any]) -> dict[str, float]:
@@ -185,6 +210,9 @@ def headline(results: dict[str, Any]) -> dict[str, float]:
         "duckdb_speedup_vs_python": en["duckdb_speedup_vs_python"],
         "duckdb_ratio_vs_handwritten_sql": en["duckdb_ratio_vs_handwritten_sql"],
         "tree_filter_growth_2x": results["tree"]["growth"],
+        "check_startup_ratio_vs_import": results["startup"]["ratio"],
+        "parse_linear_growth_4x": results["parse_growth"]["valid"]["growth"],
+        "parse_error_growth_4x": results["parse_growth"]["unclosed"]["growth"],
     }
 
 
@@ -231,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     results["tree"] = bench_tree(runs[:cfg["tree_runs"]])
     del runs
     results["engines"] = bench_engines(cfg["engine_sizes"], cfg["repeat"], args.seed)
+    results["startup"] = bench_startup(cfg["startup_rounds"])
+    results["parse_growth"] = bench_parse_growth(cfg["parse_operands"], cfg["repeat"])
 
     keys = headline(results)
     print_summary(keys)

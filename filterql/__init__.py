@@ -1,59 +1,77 @@
-"""filterql: LangSmith's filter query language, parsed, checked, optimized and run offline."""
+"""filterql: LangSmith's filter query language, parsed, checked, optimized and run offline.
+
+The public names load their module on first use (PEP 562), so ``import filterql``
+and ``filterql check`` pay only for what they touch: checking a filter never
+imports the evaluator, the optimizer or the SQL backend.
+"""
 
 from __future__ import annotations
 
-from .ast import Expr
-from .errors import FilterError, FilterJSONError, FilterSyntaxError, FilterValidationError
-from .jsonform import from_json
-from .parser import parse
-from .renderer import render
-from .query_check import QueryCheck, check_query
-from .diagnostics import Diagnostic
-from .validator import check, validate
-from .optimizer import AlwaysFalse, AlwaysTrue, optimize
-from .canonical_form import canonical, equivalent
-from .evaluate import Predicate, compile
-from .run_files import RunReader, RunSourceError, read_runs
-from .select_runs import select
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__all__ = [
-    "AlwaysFalse",
-    "AlwaysTrue",
-    "Diagnostic",
-    "Expr",
-    "FilterError",
-    "FilterJSONError",
-    "FilterSyntaxError",
-    "FilterValidationError",
-    "equivalent",
-    "from_json",
-    "QueryCheck",
-    "canonical",
-    "compile",
-    "Predicate",
-    "read_runs",
-    "RunReader",
-    "RunSourceError",
-    "select",
-    "select_sql",
-    "open_engine",
-    "to_sql",
-    "check",
-    "check_query",
-    "optimize",
-    "parse",
-    "render",
-    "validate",
-]
 __version__ = "0.1.0"
 
-#: The SQL backend, loaded on first use (it needs the optional ``sql`` extra: sqlglot, duckdb).
-_SQL_EXPORTS = ("to_sql", "select_sql", "open_engine")
+#: Public name -> the module that defines it.
+_EXPORTS = {
+    "Expr": "ast",
+    "FilterError": "errors",
+    "FilterJSONError": "errors",
+    "FilterSyntaxError": "errors",
+    "FilterValidationError": "errors",
+    "from_json": "jsonform",
+    "parse": "parser",
+    "render": "renderer",
+    "QueryCheck": "query_check",
+    "check_query": "query_check",
+    "Diagnostic": "diagnostics",
+    "check": "validator",
+    "validate": "validator",
+    "AlwaysFalse": "optimizer",
+    "AlwaysTrue": "optimizer",
+    "optimize": "optimizer",
+    "canonical": "canonical_form",
+    "equivalent": "canonical_form",
+    "Predicate": "evaluate",
+    "compile": "evaluate",
+    "RunReader": "run_files",
+    "RunSourceError": "run_files",
+    "read_runs": "run_files",
+    "select": "select_runs",
+    # The SQL backend needs the optional ``sql`` extra (sqlglot, duckdb).
+    "to_sql": "sql",
+    "select_sql": "sql",
+    "open_engine": "sql",
+}
+
+__all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):  # noqa: ANN202 - module attribute hook
-    if name in _SQL_EXPORTS:
-        from . import sql
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'filterql' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later lookups skip this hook
+    return value
 
-        return getattr(sql, name)
-    raise AttributeError(f"module 'filterql' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:  # what the names are, for type checkers and editors
+    from .ast import Expr
+    from .canonical_form import canonical, equivalent
+    from .diagnostics import Diagnostic
+    from .errors import FilterError, FilterJSONError, FilterSyntaxError, FilterValidationError
+    from .evaluate import Predicate, compile
+    from .jsonform import from_json
+    from .optimizer import AlwaysFalse, AlwaysTrue, optimize
+    from .parser import parse
+    from .query_check import QueryCheck, check_query
+    from .renderer import render
+    from .run_files import RunReader, RunSourceError, read_runs
+    from .select_runs import select
+    from .sql import open_engine, select_sql, to_sql
+    from .validator import check, validate

@@ -105,10 +105,6 @@ _CALL_OPTIONS = ("filter", "trace_filter", "tree_filter", "start_time", "end_tim
 
 def _cmd_check(args: argparse.Namespace) -> int:
     """Validate one filter (EXPR) or a whole list_runs call (the call options); exit 1 on any error."""
-    from .query_check import check_query
-    from .diagnostics import format_diagnostics
-    from .validator import validate
-
     call = {k: getattr(args, k) for k in _CALL_OPTIONS if getattr(args, k) is not None}
     if args.expr is None and not call:
         raise _Usage("give a filter EXPR, or the arguments of a call (--filter, --start-time, ...)")
@@ -120,6 +116,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if name in call:
             call[name] = _read_filter(call[name])
     if call:
+        from .query_check import check_query
+
         if "select" in call:
             call["select"] = _names(call["select"])
         result = check_query(profile=args.profile, **call)
@@ -127,7 +125,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
         limit = result.rate_limit
         text += ("\n" if text else "") + f"rate limit: {limit.requests} requests per {limit.window_seconds} s ({limit.tier})"
         text += "".join(f"\n  advice: {a}" for a in limit.advice)
-    else:
+    else:  # one filter: the call checker (rate limits, ...) is not loaded
+        from .diagnostics import format_diagnostics
+        from .validator import validate
+
         source = _read_filter(args.expr)
         diagnostics = validate(source, args.context, args.profile)
         valid = not any(d.is_error for d in diagnostics)

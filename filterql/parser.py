@@ -2,30 +2,45 @@
 
 The grammar lives in ``grammar/filterql.lark`` (packaged as
 ``filterql/filterql.lark``) and is the only description of the syntax: Lark
-compiles it once into a lexer and LALR(1) tables. Valid input is then parsed by
+compiles it into a lexer and LALR(1) tables. Valid input is then parsed by
 :func:`_drive`, a small loop over those same tables whose reductions build AST
-nodes directly (no parse tree, no recursion, no Lark token objects), which is
-about 2.5x cheaper per filter than Lark's own driver and tree builder. On any syntax error
-the text is handed to Lark's parser, whose exception (with the parser state)
-becomes the :class:`FilterSyntaxError`. Nesting is bounded by
-:data:`MAX_DEPTH` while tokens are read.
+nodes directly (no parse tree, no recursion, no Lark token objects), about 1.8x
+cheaper per filter than Lark's own parser with an inline transformer.
+
+The tables are read from Lark's private attributes, once, and kept in the user
+cache directory (:func:`cache_dir`), one file per table format, Lark version
+and grammar, holding the grammar it was built from: a start-up does not rebuild
+them, and a changed grammar never reads stale ones. Should a Lark release move those attributes,
+:func:`parse` falls back to Lark's own parser with a transformer running the
+same AST actions (:func:`_parse_with_lark`): the same trees and errors, slower.
+
+Syntax errors are reported from Lark's interactive parser, whose state says
+what was expected, so both paths raise the same :class:`FilterSyntaxError`.
+Nesting is bounded by :data:`MAX_DEPTH` while tokens are read.
 """
 
 from __future__ import annotations
 
 import functools
+import json
+import os
 import re
-from typing import Any, Callable, NamedTuple, Sequence
+import zlib
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 import lark
-from lark.parsers.lalr_analysis import Shift
+
+try:  # private: where Lark keeps its LALR actions; without it parse() uses Lark's own parser
+    from lark.parsers.lalr_analysis import Shift
+except ImportError:  # pragma: no cover - depends on the Lark release
+    Shift = None
 
 from . import ast
 from .ast import MAX_DEPTH, make_call
 from .errors import FilterSyntaxError
 from .lexicon import grammar_text
 
-__all__ = ["parse"]
+__all__ = ["parse", "cache_dir"]
 
 _LABELS = {
     "NAME": "a name",
@@ -42,11 +57,19 @@ _LABEL_ORDER = list(_LABELS)
 _OPENERS = frozenset({"LPAR", "LSQB"})
 _CLOSERS = frozenset({"RPAR", "RSQB"})
 
+#: Bumped whenever the cached table layout changes.
+_TABLE_FORMAT = 1
+
 
 @functools.lru_cache(maxsize=None)
 def _parser() -> lark.Lark:
-    """Lark's LALR parser for the grammar: the source of the tables, and of error reports."""
-    return lark.Lark(grammar_text(), parser="lalr", maybe_placeholders=False)
+    """Lark's LALR parser for the grammar: the source of the tables, and the fallback parser.
+
+    Every token is kept (``keep_all_tokens``) so that the AST actions see the
+    brackets their spans end on, as they do in :func:`_drive`.
+    """
+    return lark.Lark(grammar_text(), parser="lalr", maybe_placeholders=False, keep_all_tokens=True,
+                     transformer=_Transformer())
 
 
 def parse(text: str) -> ast.Expr:
@@ -57,12 +80,18 @@ def parse(text: str) -> ast.Expr:
     """
     if not isinstance(text, str):
         raise TypeError(f"parse() expects a str, not {type(text).__name__}")
+    tables = _tables()
+    return _parse(text, _drive if tables is not None else _parse_with_lark)
+
+
+def _parse(text: str, parse_text: Callable[[str], ast.Expr]) -> ast.Expr:
+    """``parse_text(text)``, its escape and list-item errors reported as syntax errors."""
     if not text.strip():
         return _fail(text, len(text), "empty filter", found="end of input",
                      expected=["a function call"], hint='a filter is one call, e.g. eq(run_type, "llm")',
                      code="empty")
     try:
-        return _drive(text)
+        return parse_text(text)
     except _EscapeError as e:
         return _fail(text, e.offset, e.message, found=e.found, hint=e.hint, code="bad-escape", width=len(e.found))
     except _ListItemError as e:
@@ -71,7 +100,7 @@ def parse(text: str) -> ast.Expr:
                      hint="lists hold only literals, not field names", code="bad-list-item", width=len(e.tok[1]))
 
 
-# ------------------------------------------------------------------- driver
+# ------------------------------------------------------------------- tables
 
 # A token: (terminal name, text, offset, line, column). Tokens never span lines.
 _Tok = tuple
@@ -86,38 +115,92 @@ class _Tables(NamedTuple):
     end: int
 
 
+def cache_dir() -> str:
+    """Where the parse tables are kept: ``$FILTERQL_CACHE_DIR``, else ``$XDG_CACHE_HOME/filterql``,
+    else ``~/.cache/filterql``."""
+    explicit = os.environ.get("FILTERQL_CACHE_DIR")
+    if explicit:
+        return explicit
+    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "filterql")
+
+
+def _cache_file() -> str:
+    # The name tells grammars apart; the file holds its grammar, compared in full on reading.
+    key = f"{_TABLE_FORMAT}-{lark.__version__}-{zlib.crc32(grammar_text().encode()):08x}"
+    return os.path.join(cache_dir(), f"lalr-{key}.json")
+
+
 @functools.lru_cache(maxsize=None)
-def _tables() -> _Tables:
-    """The lexer pattern and LALR(1) tables Lark built from the grammar, in plain lists and dicts."""
-    lk = _parser()
-    # Same order as Lark's basic lexer: priority, then longest possible match first.
-    terminals = sorted(lk.terminals, key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
-    ignored = [t for t in terminals if t.name in lk.ignore_tokens]
-    tokens = [t for t in terminals if t.name not in lk.ignore_tokens]
-    ignore_re = "|".join(t.pattern.to_regexp() for t in ignored) or "(?!)"
-    # One match per token: any ignored text, then the token in its named group.
-    token_re = re.compile(f"(?:{ignore_re})*(?:" + "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in tokens) + ")")
-    table = lk.parser.parser.parser.parse_table  # type: ignore[attr-defined]
-    rule_ids: dict[Any, int] = {}
+def _tables() -> _Tables | None:
+    """The lexer patterns and LALR(1) tables, from the cache or from Lark; None when Lark's
+    tables are not where :func:`_read_lark_tables` expects them."""
+    path = _cache_file()
+    try:
+        with open(path, encoding="utf-8") as f:
+            cached = json.load(f)
+        if cached["grammar"] == grammar_text():
+            return _from_plain(cached)
+    except (OSError, ValueError, KeyError, TypeError, IndexError, re.error):
+        pass  # absent or unreadable: build it
+    plain = _read_lark_tables(_parser())
+    if plain is None:
+        return None
+    tables = _from_plain(plain)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(plain, f)
+        os.replace(tmp, path)  # atomic: a concurrent start reads the old file or the new one
+    except OSError:
+        pass  # a read-only home only costs the rebuild
+    return tables
+
+
+def _read_lark_tables(lk: lark.Lark) -> dict[str, Any] | None:
+    """The tables Lark built, in plain lists and dicts; None when its private layout is not the expected one."""
+    try:
+        # Same order as Lark's basic lexer: priority, then longest possible match first.
+        terminals = sorted(lk.terminals, key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value),
+                                                        t.name))
+        ignored = [t for t in terminals if t.name in lk.ignore_tokens]
+        tokens = [t for t in terminals if t.name not in lk.ignore_tokens]
+        ignore_re = "|".join(t.pattern.to_regexp() for t in ignored) or "(?!)"
+        table = lk.parser.parser.parser.parse_table  # type: ignore[attr-defined]
+        rule_ids = {rule: i for i, rule in enumerate(lk.rules)}
+        states = list(table.states)
+        index = {s: i for i, s in enumerate(states)}
+        actions = [{str(sym): index[arg] if act is Shift else ~rule_ids[arg]
+                    for sym, (act, arg) in table.states[s].items()} for s in states]
+        return {
+            # One match per token: any ignored text, then the token in its named group.
+            "token_re": f"(?:{ignore_re})*(?:" + "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in tokens)
+                        + ")",
+            "ignore_re": f"(?:{ignore_re})*",
+            "actions": actions,
+            "rules": [[len(rule.expansion), str(rule.origin.name)] for rule in lk.rules],
+            "start": index[table.start_states["start"]],
+            "end": index[table.end_states["start"]],
+            "grammar": grammar_text(),
+        }
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
+
+
+def _from_plain(plain: dict[str, Any]) -> _Tables:
     rules: list[tuple[int, str, Callable[[list[Any]], Any] | None]] = []
-    for rule in lk.rules:
-        name = str(rule.origin.name)  # plain str: Lark's Token compares slowly as a dict key
+    for size, name in plain["rules"]:
         if name.startswith("_"):  # inlined rule: its items join the parent's
-            action = None
+            rules.append((size, name, None))
         elif name in _ACTIONS:
-            action = _ACTIONS[name]
+            rules.append((size, name, _ACTIONS[name]))
         else:
             raise RuntimeError(f"grammar rule {name!r} has no AST action in filterql/parser.py")
-        rule_ids[rule] = len(rules)
-        rules.append((len(rule.expansion), name, action))
-    states = list(table.states)
-    index = {s: i for i, s in enumerate(states)}
-    actions = [
-        {str(sym): index[arg] if act is Shift else ~rule_ids[arg] for sym, (act, arg) in table.states[s].items()}
-        for s in states
-    ]
-    return _Tables(token_re, re.compile(f"(?:{ignore_re})*"), actions, rules,
-                   index[table.start_states["start"]], index[table.end_states["start"]])
+    return _Tables(re.compile(plain["token_re"]), re.compile(plain["ignore_re"]), plain["actions"], rules,
+                   plain["start"], plain["end"])
+
+
+# ------------------------------------------------------------------- driver
 
 
 def _drive(text: str) -> ast.Expr:
@@ -128,6 +211,7 @@ def _drive(text: str) -> ast.Expr:
     The first child's list is extended in place, so long argument lists stay linear.
     """
     t = _tables()
+    assert t is not None
     match, actions, rules, end_state = t.token_re.match, t.actions, t.rules, t.end
     states = [t.start]
     values: list[list[Any]] = []
@@ -148,18 +232,22 @@ def _drive(text: str) -> ast.Expr:
             if kind in _OPENERS:
                 depth += 1
                 if depth > MAX_DEPTH:
-                    return _fail(text, start, f"nesting deeper than {MAX_DEPTH} levels", found=value,
-                                 hint="split the filter or flatten nested and()/or() calls", code="too-deep")
+                    return _too_deep(text, start, value)
             elif kind in _CLOSERS:
                 depth -= 1
         elif pos >= n or t.ignore_re.fullmatch(text, pos):
             kind, tok = "$END", None
-        else:
-            return _syntax_error(text)
+        else:  # no token starts here (after any whitespace)
+            offset = t.ignore_re.match(text, pos).end()  # type: ignore[union-attr]
+            allowed = {k for k in actions[states[-1]] if k.isupper() and k != "$END"} or {"<END-OF-FILE>"}
+            return _unexpected_character(text, offset, allowed)
         while True:
             act = actions[states[-1]].get(kind)  # type: ignore[arg-type]
             if act is None:
-                return _syntax_error(text)
+                accepts = _accepts(t, states) or {k for k in actions[states[-1]] if k.isupper()}
+                if tok is None:
+                    return _unexpected_token(text, "$END", "", n, accepts)
+                return _unexpected_token(text, kind, tok[1], tok[2], accepts)  # type: ignore[arg-type]
             if act >= 0:
                 states.append(act)
                 values.append([tok])
@@ -181,16 +269,75 @@ def _drive(text: str) -> ast.Expr:
                 return values[-1][0]  # type: ignore[no-any-return]
 
 
-def _syntax_error(text: str) -> Any:
-    """Report the syntax error in ``text`` through Lark's parser, which knows what it expected."""
+def _accepts(t: _Tables, states: list[int]) -> set[str]:
+    """The terminals that could come next from the parser states ``states``: for each one the
+    state has an action for, run its reductions on a copy of the stack and see whether it is
+    shifted (as Lark's ``InteractiveParser.accepts`` does). The stack is as deep as the nesting."""
+    actions, rules = t.actions, t.rules
+    accepted = set()
+    for kind in actions[states[-1]]:
+        if not kind.isupper():
+            continue
+        stack = list(states)
+        while True:
+            act = actions[stack[-1]].get(kind)
+            if act is None:
+                break
+            if act >= 0:
+                accepted.add(kind)
+                break
+            size, origin, _ = rules[~act]
+            if size:
+                del stack[-size:]
+            stack.append(actions[stack[-1]][origin])
+            if kind == "$END" and stack[-1] == t.end:  # the whole filter reduced: the end is accepted
+                accepted.add(kind)
+                break
+    return accepted
+
+
+def _too_deep(text: str, offset: int, found: str) -> Any:
+    return _fail(text, offset, f"nesting deeper than {MAX_DEPTH} levels", found=found,
+                 hint="split the filter or flatten nested and()/or() calls", code="too-deep")
+
+
+# ------------------------------------------------------------------- Lark's parser
+
+
+def _parse_with_lark(text: str) -> ast.Expr:
+    """Parse ``text`` with Lark's own LALR parser, the same AST actions building the tree.
+
+    The fallback of :func:`parse` when Lark's tables are not where :func:`_read_lark_tables`
+    looks; tested to give the same trees and errors as :func:`_drive`.
+    """
+    interactive = _parser().parse_interactive(text)
+    depth = 0
     try:
-        _parser().parse(text)
+        for tok in interactive.iter_parse():  # each token is yielded before it is fed
+            if tok.type in _OPENERS:
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return _too_deep(text, tok.start_pos, str(tok))
+            elif tok.type in _CLOSERS:
+                depth -= 1
+        return interactive.feed_eof()  # type: ignore[no-any-return]
     except lark.exceptions.UnexpectedCharacters as e:
-        _unexpected_character(text, e)
+        _unexpected_character(text, e.pos_in_stream, e.allowed or ())
     except lark.exceptions.UnexpectedToken as e:
-        _unexpected_token(text, e)
-    # Unreachable while the driver and Lark read the same tables; never let it pass silently.
+        # What Lark's parse() would attach: the parser at the error, which knows what it accepts.
+        accepts = interactive.accepts() or e.expected
+        _unexpected_token(text, e.token.type, str(e.token), e.token.start_pos, set(accepts))
+    # Unreachable while Lark reports every error it finds; never let it pass silently.
     return _fail(text, 0, "syntax error", code="syntax")
+
+
+def _items(children: Iterable[Any]) -> list[Any]:
+    """Lark's children as the driver's items: tokens become ``_Tok`` tuples, nodes stay."""
+    return [(c.type, str(c), c.start_pos, c.line, c.column) if isinstance(c, lark.Token) else c for c in children]
+
+
+class _Transformer(lark.Transformer):  # type: ignore[type-arg]
+    """The AST actions as Lark callbacks, one method per named rule (added below)."""
 
 
 # ------------------------------------------------------------------- AST actions
@@ -256,6 +403,15 @@ _ACTIONS: dict[str, Callable[[list[Any]], Any]] = {
 }
 
 
+def _callback(action: Callable[[list[Any]], Any]) -> Callable[[Any, list[Any]], Any]:
+    return lambda self, children: action(_items(children))
+
+
+for _rule, _action in _ACTIONS.items():
+    setattr(_Transformer, _rule, _callback(_action))
+del _rule, _action
+
+
 # ------------------------------------------------------------------- strings
 
 _ESCAPES = {'"': '"', "'": "'", "\\": "\\", "n": "\n", "t": "\t", "r": "\r"}
@@ -298,7 +454,7 @@ def _decode(literal: str, offset: int) -> str:
 
 # ------------------------------------------------------------------- errors
 
-_BRACKETS_RE = re.compile(r"""[()\[\]]|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'""")
+_BRACKETS_RE = re.compile(r"""[()\[\]]|"[^"\\\n]*(?:\\.[^"\\\n]*)*"|'[^'\\\n]*(?:\\.[^'\\\n]*)*'""")
 
 
 def _unclosed(text: str, upto: int) -> int | None:
@@ -347,8 +503,8 @@ def _context(text: str, offset: int) -> str:
     return ctx if len(ctx) <= 30 else "…" + ctx[-29:]
 
 
-def _unexpected_character(text: str, e: lark.exceptions.UnexpectedCharacters) -> None:
-    offset = e.pos_in_stream
+def _unexpected_character(text: str, offset: int, allowed: Iterable[str]) -> None:
+    """Raise for the character at ``offset`` that starts no token; ``allowed``: the terminals the state lexes."""
     ch = text[offset]
     if ch in "\"'":
         end = text.find("\n", offset)
@@ -359,7 +515,7 @@ def _unexpected_character(text: str, e: lark.exceptions.UnexpectedCharacters) ->
         _fail(text, offset, "unterminated string", found=rest[:20], expected=[], hint=hint,
               code="unterminated-string", width=len(rest))
     found = repr(ch)
-    expected = _labels(e.allowed or ())
+    expected = _labels(allowed)
     hint = ""
     if ch == ":":
         hint = 'this looks like the UI search-bar syntax (status:error); the API language is eq(status, "error")'
@@ -376,16 +532,12 @@ def _unexpected_character(text: str, e: lark.exceptions.UnexpectedCharacters) ->
     _fail(text, offset, msg, found=ch, expected=expected, hint=hint, code="unexpected-character")
 
 
-def _unexpected_token(text: str, e: lark.exceptions.UnexpectedToken) -> None:
-    tok = e.token
-    try:
-        accepts = e.accepts or e.expected
-    except Exception:  # pragma: no cover - interactive parser unavailable
-        accepts = e.expected
+def _unexpected_token(text: str, kind: str, found: str, start: int, accepts: set[str]) -> None:
+    """Raise for token ``kind`` (``found`` at ``start``), where only the terminals ``accepts`` could follow."""
     expected = _labels(accepts)
-    ctx = _context(text, tok.start_pos if tok.type != "$END" else len(text))
+    ctx = _context(text, start if kind != "$END" else len(text))
     after = f" after {ctx}" if ctx else ""
-    if tok.type == "$END":
+    if kind == "$END":
         opened = _unclosed(text, len(text))
         hint = ""
         if opened is not None:
@@ -394,24 +546,23 @@ def _unexpected_token(text: str, e: lark.exceptions.UnexpectedToken) -> None:
             hint = f'the "{text[opened]}" at line {line}, column {col} is never closed; add "{closer}"'
         _fail(text, len(text.rstrip()), f"unexpected end of input, expected {_or_list(expected)}{after}",
               found="end of input", expected=expected, hint=hint, code="unexpected-end")
-    found = tok.value
-    if accepts == {"$END"} or set(accepts) == {"$END"}:
+    if accepts == {"$END"}:
         hint = 'a filter is a single call; combine several with and(...) or or(...)'
         if found == ")":
             hint = 'there is one ")" too many'
-        _fail(text, tok.start_pos, f"unexpected {found!r} after the end of the filter", found=found,
+        _fail(text, start, f"unexpected {found!r} after the end of the filter", found=found,
               expected=expected, hint=hint, code="trailing-input", width=len(found))
     hint = ""
-    if tok.type == "NAME" and "NAME" not in accepts and expected:
+    if kind == "NAME" and "NAME" not in accepts and expected:
         if ctx.endswith("[") or ctx.endswith(","):
             hint = "lists hold only literals: strings, numbers, true, false or null"
-    if tok.type in ("STRING", "NUMBER", "NAME") and '","' in expected:
+    if kind in ("STRING", "NUMBER", "NAME") and '","' in expected:
         hint = hint or 'arguments are separated by ","'
-    if tok.type == "NAME" and not accepts & {"NAME"} and ctx.endswith(")"):
+    if kind == "NAME" and not accepts & {"NAME"} and ctx.endswith(")"):
         hint = 'arguments are separated by ","'
-    if tok.type == "LPAR" and ctx.rstrip().endswith(("[", ",")) and "NAME" not in accepts:
+    if kind == "LPAR" and ctx.rstrip().endswith(("[", ",")) and "NAME" not in accepts:
         hint = "lists hold only literals, not calls"
-    if tok.type == "STRING" and not ctx:
+    if kind == "STRING" and not ctx:
         hint = 'a filter is a call such as search("text"), not a bare string'
-    _fail(text, tok.start_pos, f"expected {_or_list(expected)}{after}, found {found!r}", found=found,
+    _fail(text, start, f"expected {_or_list(expected)}{after}, found {found!r}", found=found,
           expected=expected, hint=hint, code="unexpected-token", width=max(1, len(found)))

@@ -19,10 +19,7 @@ PACKAGE = Path(filterql.__file__).resolve().parent
 
 #: The only imports allowed inside a function, and why: start-up time, or an optional extra.
 LAZY_IMPORTS = {
-    # The package's public names load their module on first use (PEP 562), so `filterql check`
-    # does not import the SQL and evaluation stacks.
-    ("filterql", "filterql"): "start-up: lazy public names",
-    # Each command imports what it needs, for the same reason.
+    # Each command imports what it needs, so `filterql check` does not load the SQL and evaluation stacks.
     ("filterql.cli", "filterql"): "start-up: per-command imports",
     # Optional extras, imported where they are used (the core needs only lark and attrs).
     ("filterql.sql.load", "duckdb"): "optional extra: filterql[sql]",

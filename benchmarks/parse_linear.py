@@ -1,0 +1,43 @@
+"""Parse time against filter size: an ``or`` of 40,000 conditions (~1 MB) against one of 10,000.
+
+Linear work gives 4x; a quadratic step would give 16x. The two sizes take turns,
+best of a few passes each; the same ratio for an *unclosed* ``or(`` measures
+how a syntax error is reported (it must not re-parse or copy per token).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from filterql import FilterSyntaxError, parse
+
+
+def big_or(n: int, closed: bool = True) -> str:
+    return "or(" + ", ".join(f'eq(name, "run-{i:07d}")' for i in range(n)) + (")" if closed else ", ")
+
+
+def _seconds(text: str) -> float:
+    start = time.perf_counter()
+    try:
+        parse(text)
+    except FilterSyntaxError:
+        pass
+    return time.perf_counter() - start
+
+
+def measure(small: int = 10_000, repeat: int = 3) -> dict[str, Any]:
+    out: dict[str, Any] = {"operands": [small, 4 * small]}
+    for label, closed in (("valid", True), ("unclosed", False)):
+        texts = big_or(small, closed), big_or(4 * small, closed)
+        _seconds(texts[0])  # warm-up: tables, caches
+        best = [min(_seconds(t) for _ in range(repeat)) for t in texts]
+        out[label] = {"bytes": [len(t) for t in texts], "seconds": best, "growth": best[1] / best[0]}
+    return out
+
+
+def report(result: dict[str, Any]) -> None:
+    for label in ("valid", "unclosed"):
+        r = result[label]
+        print(f"   {label:<8} or(): {r['bytes'][0] / 1e6:.2f} MB {r['seconds'][0] * 1e3:7.1f} ms, "
+              f"{r['bytes'][1] / 1e6:.2f} MB {r['seconds'][1] * 1e3:7.1f} ms -> growth {r['growth']:.2f}x for 4x")
