@@ -236,6 +236,28 @@ def _cmd_match(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    """Serve run files over LangSmith's read API until interrupted."""
+    try:
+        from .server import serve
+    except ImportError as e:
+        raise _Usage(f"filterql serve needs the serve extra: pip install 'filterql[serve]' ({e})") from None
+    if "-" in args.runs:
+        raise _Usage("filterql serve reads files; standard input cannot be served")
+    if args.host not in ("127.0.0.1", "localhost", "::1") and not args.api_key:
+        print(f"warning: serving on {args.host} without --api-key: anyone who can reach it can read the runs",
+              file=sys.stderr)
+    serve(args.runs, host=args.host, port=args.port, engine=args.engine, api_key=args.api_key,
+          cors_origins=args.cors or ())
+    return EXIT_OK
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"expected a port number from 1 to 65535, not {text!r}")
+    return int(text)
+
+
 def _timestamp_arg(text: str) -> str:
     from .coerce import CoercionError, parse_timestamp
 
@@ -333,6 +355,16 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dialect", choices=("duckdb", "clickhouse", "datafusion", "spark", "postgres"), default="duckdb",
                    help="SQL dialect (default: duckdb)")
     p.add_argument("--pretty", action="store_true", help="indented multi-line SQL")
+
+    p = command("serve", _cmd_serve, "answer the langsmith SDK's read calls (list_runs, read_run, ...) over run files")
+    p.add_argument("runs", metavar="RUNS_FILE", nargs="+", help="JSONL (.jsonl, .jsonl.gz) or .parquet run files")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=_port, default=1984, help="port to listen on (default: 1984)")
+    p.add_argument("--engine", choices=("duckdb", "python"), default="duckdb",
+                   help="duckdb (loads once into tables; any size) or python (small files)")
+    p.add_argument("--api-key", metavar="KEY", help="require this X-API-Key on every request (LANGSMITH_API_KEY)")
+    p.add_argument("--cors", action="append", metavar="ORIGIN",
+                   help="allow cross-origin reads from ORIGIN, e.g. http://localhost:3000 (repeatable; none by default)")
 
     return parser
 

@@ -14,7 +14,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence, Union
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, Union
 
 from sqlglot import exp
 
@@ -102,13 +102,16 @@ def _json_source(relation: str) -> str:
     return f"SELECT {', '.join(cols)} FROM (SELECT j, {texts} FROM {relation})"
 
 
-def _parquet_source(con: duckdb.DuckDBPyConnection, paths: Sequence[str]) -> str:
+def _parquet_source(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
+                    session_ids: Mapping[str, str] | None = None) -> str:
     """The normalized SELECT over Parquet files, reading each column by its stored type."""
     scan = f"read_parquet([{', '.join(_lit(p) for p in paths)}], union_by_name = true)"
     try:
         schema = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {scan})").fetchall())
     except Exception as e:  # duckdb.Error: not a Parquet file, unreadable
         raise LoadError(f"{', '.join(paths)}: not a Parquet file of runs: {_first_line(e)}") from None
+    if session_ids:
+        scan, schema = _parquet_with_sessions(paths, schema, session_ids), {**schema, "session_id": "VARCHAR"}
     missing = [c for c in REQUIRED if c not in schema]
     if missing:
         raise LoadError(f"{', '.join(paths)}: not run data: no column {', '.join(missing)} "
@@ -152,6 +155,29 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, paths: Sequence[str]) -> str
                 else f'"{name}"' if kind.startswith("JSON") else f'to_json("{name}")')
         cols.append(f"CAST({text} AS VARCHAR) AS {name}_text")
     return f"SELECT {', '.join(cols)} FROM {scan} AS p"
+
+
+def _parquet_with_sessions(paths: Sequence[str], schema: Mapping[str, str], session_ids: Mapping[str, str]) -> str:
+    """The Parquet scan with ``session_ids[file]`` as the session of each run that names none."""
+    by_file = " ".join(f"WHEN {_lit(p)} THEN {_lit(session_ids[p])}" for p in paths if p in session_ids)
+    default = f"CASE filename {by_file} END"
+    session = f"COALESCE(CAST(session_id AS VARCHAR), {default})" if "session_id" in schema else default
+    if "project_id" in schema:  # v2 data names its project there
+        session = f"CASE WHEN project_id IS NULL THEN {session} ELSE CAST(session_id AS VARCHAR) END" \
+            if "session_id" in schema else f"CASE WHEN project_id IS NULL THEN {session} END"
+    files = ", ".join(_lit(p) for p in paths)
+    columns = "* EXCLUDE (filename, session_id)" if "session_id" in schema else "* EXCLUDE (filename)"
+    return (f"(SELECT {columns}, {session} AS session_id "
+            f"FROM read_parquet([{files}], union_by_name = true, filename = true))")
+
+
+def _json_with_session(path: str, session_id: str, options: str) -> str:
+    """One JSONL file's objects, with ``session_id`` added to each run that names no project."""
+    patch = _lit(json.dumps({"session_id": session_id}))
+    absent = lambda k: f"COALESCE(json_type(j, {_lit(k)}), 'NULL') = 'NULL'"  # noqa: E731
+    return (f"SELECT CASE WHEN json_type(j) = 'OBJECT' AND {absent('session_id')} AND {absent('project_id')} "
+            f"THEN json_merge_patch(j, {patch}) ELSE j END AS j "
+            f"FROM read_json_objects([{_lit(path)}], format = 'newline_delimited'{options}) AS t(j)")
 
 
 _VTYPE = ("CASE t WHEN 'VARCHAR' THEN 'string' WHEN 'BIGINT' THEN 'number' WHEN 'UBIGINT' THEN 'number' "
@@ -364,13 +390,16 @@ def _check_runs(con: duckdb.DuckDBPyConnection, where: str) -> int:
 
 
 def load_files(paths: Sequence[PathLike] | PathLike, con: duckdb.DuckDBPyConnection | None = None, *,
-               check: bool = True, skip_invalid: bool = False) -> duckdb.DuckDBPyConnection:
+               check: bool = True, skip_invalid: bool = False,
+               session_ids: Mapping[str, str] | None = None) -> duckdb.DuckDBPyConnection:
     """Create the layout over JSONL (``.jsonl``, ``.json``, optionally ``.gz``) or Parquet files.
 
     All files must be of one kind. Raises :class:`LoadError` for a missing file,
     a file that is not run data, or (with ``check``) a record without ``id``,
     ``trace_id``, ``name``, ``run_type`` or a valid ``start_time``.
     ``skip_invalid`` instead leaves out malformed lines and incomplete runs.
+    ``session_ids`` maps a path (as given) to the ``session_id`` its runs get
+    when they name no project (neither ``session_id`` nor ``project_id``).
     """
     items = [os.fspath(p) for p in ([paths] if isinstance(paths, (str, os.PathLike)) else paths)]
     if not items:
@@ -383,11 +412,17 @@ def load_files(paths: Sequence[PathLike] | PathLike, con: duckdb.DuckDBPyConnect
     if len(kinds) > 1:
         raise LoadError("mixing Parquet and JSONL inputs in one load is not supported")
     if kinds == {"parquet"}:
-        source = _parquet_source(con, items)
+        source = _parquet_source(con, items, session_ids)
     else:
         files = ", ".join(_lit(p) for p in items)
         ignore = ", ignore_errors = true" if skip_invalid else ""
-        source = _json_source(f"read_json_objects([{files}], format = 'newline_delimited'{ignore}) AS t(j)")
+        if session_ids:
+            parts = " UNION ALL ".join(_json_with_session(p, session_ids[p], ignore) if p in session_ids else
+                                       f"SELECT j FROM read_json_objects([{_lit(p)}], format = 'newline_delimited'"
+                                       f"{ignore}) AS t(j)" for p in items)
+            source = _json_source(f"({parts}) AS t(j)")
+        else:
+            source = _json_source(f"read_json_objects([{files}], format = 'newline_delimited'{ignore}) AS t(j)")
     if skip_invalid:
         source = f"SELECT * FROM ({source}) WHERE {' AND '.join(f'{c} IS NOT NULL' for c in REQUIRED)}"
     _create_layout(con, source)
@@ -427,8 +462,16 @@ def load_runs(runs: Iterable[Any], con: duckdb.DuckDBPyConnection | None = None,
     return con
 
 
-def materialize(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """Replace the layout's views by tables (computed once, then queried many times)."""
+def materialize(con: duckdb.DuckDBPyConnection, *, source: bool = False) -> duckdb.DuckDBPyConnection:
+    """Replace the layout's views by tables (computed once, then queried many times).
+
+    ``source`` also makes a table of the normalized runs (their original JSON
+    included, ``SOURCE``), so nothing reads the input files again.
+    """
+    if source:
+        con.execute(f"CREATE OR REPLACE TABLE filterql_tmp_src AS SELECT * FROM {SOURCE}")
+        con.execute(f"DROP VIEW {SOURCE}")
+        con.execute(f"ALTER TABLE filterql_tmp_src RENAME TO {SOURCE}")
     for name in (layout.RUNS, layout.TAGS, layout.ENTRIES):
         con.execute(f"CREATE OR REPLACE TABLE filterql_tmp_{name} AS SELECT * FROM {name}")
     for name in (layout.RUNS, layout.TAGS, layout.ENTRIES):

@@ -1,0 +1,258 @@
+"""The ASGI application of ``filterql serve``: :func:`create_app`.
+
+A Starlette app over a :class:`~filterql.server.store.RunStore`. Routes are
+grouped (``api_routes``) so another surface — a web page and its JSON
+endpoints — can be mounted beside them with ``create_app(..., routes=...)``.
+Every query runs in the thread pool, never on the event loop. Errors are JSON
+``{"detail": ...}``: a :class:`Problem` gives its status; an unknown path or
+method a 404/405 that says the server is read-only and lists what it serves;
+anything unexpected is logged and answered 500 without details.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Awaitable, Callable, Sequence
+from uuid import UUID
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .. import __version__
+from .cursors import Cursors
+from .problems import Problem
+from .store import RunStore
+from . import v1
+
+__all__ = ["create_app", "api_routes", "json_response", "read_json", "MAX_BODY_BYTES", "SERVED_VERSION"]
+
+log = logging.getLogger("filterql.server")
+
+#: Largest request body read, in bytes.
+MAX_BODY_BYTES = 1_000_000
+#: The LangSmith version ``/info`` reports: the SDK enables its v2 resources from 0.16 and sessions from 0.18.
+SERVED_VERSION = "0.18.0"
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (Decimal, UUID)):
+        return str(value)
+    if isinstance(value, (bytes, bytearray)):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def json_response(content: Any, status: int = 200) -> Response:
+    """``content`` as JSON (datetimes ISO 8601, decimals and UUIDs as text)."""
+    body = json.dumps(content, ensure_ascii=False, default=_default, separators=(",", ":"))
+    return Response(body.encode("utf-8", "surrogatepass"), status, media_type="application/json")
+
+
+def problem_response(problem: Problem) -> Response:
+    return json_response({"detail": problem.detail()}, problem.status)
+
+
+async def read_json(request: Request) -> Any:
+    """The request body as JSON; 400 when it is not JSON."""
+    raw = await request.body()
+    if not raw.strip():
+        raise Problem(400, "invalid-body", "the request body is empty; send a JSON object")
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError:
+        raise Problem(400, "invalid-body", "the request body is not UTF-8 JSON") from None
+    except RecursionError:
+        raise Problem(400, "invalid-body", "the request body nests too deeply") from None
+    except ValueError as e:
+        raise Problem(400, "invalid-body", f"the request body is not JSON: {e}") from None
+
+
+def _store(request: Request) -> RunStore:
+    return request.app.state.store
+
+
+async def info(request: Request) -> Response:
+    store = _store(request)
+    return json_response({
+        "version": SERVED_VERSION,
+        "instance_flags": {"ch_query_enabled": True, "sdb_query_enabled": False},
+        "batch_ingest_config": None,
+        "filterql": {"version": __version__, "engine": store.engine, "runs": store.run_count, "read_only": True},
+    })
+
+
+def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    text = request.query_params.get(name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise Problem(422, "invalid-parameter", f"{name} must be an integer from {low} to {high}, not {text[:40]!r}",
+                      parameters=[name])
+    return value
+
+
+async def list_sessions(request: Request) -> Response:
+    """``GET /sessions``: the projects, by ``name`` if given (``read_project(project_name=...)``)."""
+    store = _store(request)
+    limit = _int_param(request, "limit", 100, 1, 10_000)
+    offset = _int_param(request, "offset", 0, 0, 10**9)
+    found = list(store.projects)
+    name = request.query_params.get("name")
+    if name is not None:
+        found = [p for p in found if p.name == name]
+    ids = request.query_params.getlist("id")
+    if ids:
+        found = [p for p in found if p.id in ids]
+    return json_response([p.to_json() for p in found[offset:offset + limit]])
+
+
+async def read_session(request: Request) -> Response:
+    """``GET /sessions/{id}`` (``read_project(project_id=...)``)."""
+    key = request.path_params["project_id"]
+    project = _store(request).project(key)
+    if project is None:
+        raise Problem(404, "project-not-found", f"no project {key[:100]!r} in the served files")
+    return json_response(project.to_json())
+
+
+async def query_runs(request: Request) -> Response:
+    """``POST /runs/query`` (``Client.list_runs``, ``AsyncClient.list_runs``)."""
+    state = request.app.state
+    body = await read_json(request)
+    query = v1.parse_body(body, state.store, state.cursors)
+    return json_response(await run_in_threadpool(v1.runs_page, query, state.store, state.cursors))
+
+
+async def get_run(request: Request) -> Response:
+    """``GET /runs/{run_id}`` (``Client.read_run``)."""
+    run = await run_in_threadpool(v1.read_run, request.path_params["run_id"], _store(request))
+    return json_response(run)
+
+
+def api_routes() -> list[BaseRoute]:
+    """The LangSmith-compatible read endpoints (v1 also under ``/api/v1``)."""
+    v1_routes = [
+        Route("/info", info, methods=["GET"]),
+        Route("/sessions", list_sessions, methods=["GET"]),
+        Route("/sessions/{project_id}", read_session, methods=["GET"]),
+        Route("/runs/query", query_runs, methods=["POST"]),
+        Route("/runs/{run_id}", get_run, methods=["GET"]),
+    ]
+    return [*v1_routes, Mount("/api/v1", routes=list(v1_routes))]
+
+
+def _endpoints(routes: Sequence[BaseRoute], prefix: str = "") -> list[str]:
+    out: list[str] = []
+    for route in routes:
+        if isinstance(route, Route):
+            out += [f"{m} {prefix}{route.path}" for m in sorted(route.methods or ()) if m != "HEAD"]
+        elif isinstance(route, Mount) and route.path == "":  # mounted sub-apps list their own
+            out += _endpoints(route.routes, prefix)
+    return out
+
+
+class _Guard:
+    """Pure ASGI middleware: the API key (constant-time) and the body size limit."""
+
+    def __init__(self, app: ASGIApp, api_key: str | None, max_body: int) -> None:
+        self.app = app
+        self.api_key = api_key.encode("utf-8") if api_key else None
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or ())
+        problem = self._refuse(headers, scope.get("method", ""))
+        if problem is not None:
+            await problem_response(problem)(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_body:
+                raise Problem(413, "body-too-large", f"the request body exceeds {self.max_body:,} bytes")
+            return message
+
+        await self.app(scope, limited, send)
+
+    def _refuse(self, headers: dict[bytes, bytes], method: str) -> Problem | None:
+        if self.api_key is not None and method != "OPTIONS":
+            given = headers.get(b"x-api-key", b"")
+            if not hmac.compare_digest(given, self.api_key):
+                return Problem(401, "unauthorized", "missing or wrong X-API-Key header: send the key given "
+                               "to filterql serve --api-key (LANGSMITH_API_KEY)")
+        length = headers.get(b"content-length")
+        if length is not None:
+            if not length.isdigit():
+                return Problem(400, "invalid-header", "Content-Length is not a number")
+            if int(length) > self.max_body:
+                return Problem(413, "body-too-large", f"the request body exceeds {self.max_body:,} bytes")
+        return None
+
+
+def create_app(store: RunStore, *, api_key: str | None = None, cors_origins: Sequence[str] = (),
+               routes: Sequence[BaseRoute] = (), max_body: int = MAX_BODY_BYTES,
+               cursors: Cursors | None = None) -> Starlette:
+    """The read-only LangSmith-compatible app over ``store``.
+
+    ``routes`` are mounted before the API's (a page at ``/`` and its JSON
+    endpoints). ``api_key`` makes ``X-API-Key`` required; ``cors_origins``
+    allows cross-origin reads from those origins (none by default).
+    """
+    all_routes = [*routes, *api_routes()]
+    served = _endpoints(all_routes)
+
+    async def on_problem(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Problem)
+        return problem_response(exc)
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 405:
+            return problem_response(Problem(405, "method-not-allowed", f"{request.method} is not allowed on "
+                                            f"{request.url.path[:200]}: this server is read-only", endpoints=served))
+        if exc.status_code == 404:
+            return problem_response(Problem(404, "not-found", f"no endpoint {request.method} "
+                                            f"{request.url.path[:200]}: this server is read-only and serves "
+                                            "LangSmith's read endpoints only", endpoints=served))
+        return problem_response(Problem(exc.status_code, "http-error", str(exc.detail)))
+
+    async def on_error(request: Request, exc: Exception) -> Response:
+        log.error("internal error on %s %s", request.method, request.url.path[:200], exc_info=exc)
+        return json_response({"detail": {"error": "internal", "message": "internal server error; "
+                                                                          "the server log has the details"}}, 500)
+
+    middleware = [Middleware(_Guard, api_key=api_key, max_body=max_body)]
+    if cors_origins:
+        middleware.insert(0, Middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"],
+                                        allow_headers=["*"]))
+    handlers: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
+        Problem: on_problem, HTTPException: on_http, Exception: on_error,
+    }
+    app = Starlette(routes=all_routes, middleware=middleware, exception_handlers=handlers)
+    app.state.store = store
+    app.state.cursors = cursors or Cursors()
+    app.state.endpoints = served
+    return app
