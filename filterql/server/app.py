@@ -136,7 +136,7 @@ async def query_runs(request: Request) -> Response:
     """``POST /runs/query`` (``Client.list_runs``, ``AsyncClient.list_runs``)."""
     state = request.app.state
     body = await read_json(request)
-    query = v1.parse_body(body, state.store, state.cursors)
+    query = v1.parse_body(body, state.store, state.cursors, state.page_size)
     return json_response(await run_in_threadpool(v1.runs_page, query, state.store, state.cursors))
 
 
@@ -214,12 +214,13 @@ class _Guard:
 
 def create_app(store: RunStore, *, api_key: str | None = None, cors_origins: Sequence[str] = (),
                routes: Sequence[BaseRoute] = (), max_body: int = MAX_BODY_BYTES,
-               cursors: Cursors | None = None) -> Starlette:
+               cursors: Cursors | None = None, page_size: int = v1.PAGE_SIZE) -> Starlette:
     """The read-only LangSmith-compatible app over ``store``.
 
     ``routes`` are mounted before the API's (a page at ``/`` and its JSON
     endpoints). ``api_key`` makes ``X-API-Key`` required; ``cors_origins``
-    allows cross-origin reads from those origins (none by default).
+    allows cross-origin reads from those origins (none by default);
+    ``page_size`` is the most runs a ``POST /runs/query`` response holds.
     """
     all_routes = [*routes, *api_routes()]
     served = _endpoints(all_routes)
@@ -255,4 +256,5 @@ def create_app(store: RunStore, *, api_key: str | None = None, cors_origins: Seq
     app.state.store = store
     app.state.cursors = cursors or Cursors()
     app.state.endpoints = served
+    app.state.page_size = page_size
     return app

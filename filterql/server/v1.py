@@ -94,8 +94,11 @@ def _scope_filter(store: RunStore, sessions: list[str], references: list[str]) -
     return parts[0] if len(parts) == 1 else and_(*parts)
 
 
-def parse_body(body: Any, store: RunStore, cursors: Cursors) -> V1Query:
-    """Check a ``POST /runs/query`` body and translate it; :class:`Problem` names what is wrong."""
+def parse_body(body: Any, store: RunStore, cursors: Cursors, page_size: int = PAGE_SIZE) -> V1Query:
+    """Check a ``POST /runs/query`` body and translate it; :class:`Problem` names what is wrong.
+
+    ``page_size`` is the most runs per response (a larger ``limit`` pages).
+    """
     if not isinstance(body, dict):
         raise Problem(400, "invalid-body", f"the body must be a JSON object, not {type(body).__name__}")
     params = {k: v for k, v in body.items() if k != "cursor" and v is not None}
@@ -133,7 +136,7 @@ def parse_body(body: Any, store: RunStore, cursors: Cursors) -> V1Query:
     if "select" in arguments:
         arguments["select"] = list(dict.fromkeys([*RUN_FIELDS, *arguments["select"]]))
     limit = call.get("limit")
-    size = min(limit, PAGE_SIZE) if limit is not None else PAGE_SIZE
+    size = min(limit, page_size) if limit is not None else page_size
     try:
         offset = cursors.read(_SCOPE, params, body["cursor"]) if body.get("cursor") is not None else 0
     except CursorError as e:
