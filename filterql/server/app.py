@@ -212,6 +212,37 @@ class _Guard:
         return None
 
 
+class _Contain:
+    """Pure ASGI middleware: an unexpected exception is logged and answered 500 with no details.
+
+    Answered here rather than by Starlette's outermost handler, which re-raises
+    and makes the server drop the connection (the SDK would see a reset).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            log.error("internal error on %s %s", scope.get("method"), str(scope.get("path"))[:200], exc_info=exc)
+            if started:
+                raise
+            body = {"detail": {"error": "internal", "message": "internal server error; the server log has the details"}}
+            await json_response(body, 500)(scope, receive, send)
+
+
 def create_app(store: RunStore, *, api_key: str | None = None, cors_origins: Sequence[str] = (),
                routes: Sequence[BaseRoute] = (), max_body: int = MAX_BODY_BYTES,
                cursors: Cursors | None = None, page_size: int = v1.PAGE_SIZE) -> Starlette:
@@ -240,17 +271,12 @@ def create_app(store: RunStore, *, api_key: str | None = None, cors_origins: Seq
                                             "LangSmith's read endpoints only", endpoints=served))
         return problem_response(Problem(exc.status_code, "http-error", str(exc.detail)))
 
-    async def on_error(request: Request, exc: Exception) -> Response:
-        log.error("internal error on %s %s", request.method, request.url.path[:200], exc_info=exc)
-        return json_response({"detail": {"error": "internal", "message": "internal server error; "
-                                                                          "the server log has the details"}}, 500)
-
-    middleware = [Middleware(_Guard, api_key=api_key, max_body=max_body)]
+    middleware = [Middleware(_Guard, api_key=api_key, max_body=max_body), Middleware(_Contain)]
     if cors_origins:
         middleware.insert(0, Middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"],
                                         allow_headers=["*"]))
     handlers: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
-        Problem: on_problem, HTTPException: on_http, Exception: on_error,
+        Problem: on_problem, HTTPException: on_http,
     }
     app = Starlette(routes=all_routes, middleware=middleware, exception_handlers=handlers)
     app.state.store = store
