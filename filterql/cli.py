@@ -247,14 +247,18 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     if args.host not in ("127.0.0.1", "localhost", "::1") and not args.api_key:
         print(f"warning: serving on {args.host} without --api-key: anyone who can reach it can read the runs",
               file=sys.stderr)
-    serve(args.runs, host=args.host, port=args.port, engine=args.engine, api_key=args.api_key,
-          cors_origins=args.cors or ())
+    try:
+        serve(args.runs, host=args.host, port=args.port, engine=args.engine, api_key=args.api_key,
+              cors_origins=args.cors or ())
+    except OSError as e:  # the address is taken, or not this machine's
+        print(f"error: cannot listen on {args.host}:{args.port}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_OK
 
 
 def _port(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise argparse.ArgumentTypeError(f"expected a port number from 1 to 65535, not {text!r}")
+    if not text.isdigit() or not 0 <= int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, not {text!r}")
     return int(text)
 
 
@@ -359,7 +363,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p = command("serve", _cmd_serve, "answer the langsmith SDK's read calls (list_runs, read_run, ...) over run files")
     p.add_argument("runs", metavar="RUNS_FILE", nargs="+", help="JSONL (.jsonl, .jsonl.gz) or .parquet run files")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
-    p.add_argument("--port", type=_port, default=1984, help="port to listen on (default: 1984)")
+    p.add_argument("--port", type=_port, default=1984, help="port to listen on (default: 1984; 0 picks a free one)")
     p.add_argument("--engine", choices=("duckdb", "python"), default="duckdb",
                    help="duckdb (loads once into tables; any size) or python (small files)")
     p.add_argument("--api-key", metavar="KEY", help="require this X-API-Key on every request (LANGSMITH_API_KEY)")

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 import pytest
 
-__all__ = ["running", "loopback_only", "SDK_ENV"]
+__all__ = ["running", "serving_process", "loopback_only", "SDK_ENV"]
 
 #: Environment that keeps the SDK from tracing, or sending anything anywhere but the server.
 SDK_ENV = {
@@ -89,3 +89,37 @@ def loopback_only() -> Iterator[list[Any]]:
             if name.startswith(("LANGSMITH_", "LANGCHAIN_")) and name not in SDK_ENV:
                 mp.delenv(name)
         yield refused
+
+
+@contextlib.contextmanager
+def serving_process(*arguments: str, timeout: float = 300.0) -> Iterator[str]:
+    """``filterql serve ARGUMENTS --port 0`` in a child process; yields the URL it prints; stops it on exit."""
+    import queue
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "filterql.cli", "serve", *arguments, "--port", "0"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()  # type: ignore[union-attr]
+    seen: list[str] = []
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                raise RuntimeError(f"filterql serve did not start: {''.join(seen)}") from None
+            seen.append(line)
+            if line.startswith("listening on "):
+                yield line.split()[-1]
+                break
+            if proc.poll() is not None and lines.empty():
+                raise RuntimeError(f"filterql serve exited: {''.join(seen)}")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

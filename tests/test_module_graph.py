@@ -29,6 +29,7 @@ LAZY_IMPORTS = {
     ("filterql.sql.engines", "datafusion"): "optional extra: filterql[datafusion]",
     ("filterql.run_files", "pyarrow"): "optional extra: filterql[parquet]",
     ("filterql.cli", "tqdm"): "optional extra: filterql[progress]",
+    ("filterql.server.launch", "tqdm"): "optional extra: filterql[progress]",
 }
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+import uvicorn
+
 from .app import create_app
 from .store import RunStore, open_store
 
-__all__ = ["serve", "load", "banner"]
+__all__ = ["serve", "load", "banner", "listen"]
 
 
 def _progress(reader: Iterable[Any]) -> Iterable[Any]:
@@ -44,16 +47,27 @@ def banner(store: RunStore, url: str, api_key: str | None) -> str:
     ])
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host``:``port`` (port 0 picks a free one)."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(address)
+    sock.listen(1024)
+    return sock
+
+
 def serve(paths: Sequence[str | Path], *, host: str = "127.0.0.1", port: int = 1984, engine: str = "duckdb",
           api_key: str | None = None, cors_origins: Sequence[str] = ()) -> None:
-    """Load ``paths`` and serve them until interrupted."""
-    import uvicorn
-
+    """Load ``paths`` and serve them until interrupted (``port`` 0: a free port, shown in the banner)."""
     store = load(paths, engine)
-    app = create_app(store, api_key=api_key, cors_origins=cors_origins)
-    shown = f"[{host}]" if ":" in host else host
-    print(banner(store, f"http://{shown}:{port}", api_key), file=sys.stderr, flush=True)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        app = create_app(store, api_key=api_key, cors_origins=cors_origins)
+        sock = listen(host, port)
+        bound = sock.getsockname()[1]
+        shown = f"[{host}]" if ":" in host else host
+        print(banner(store, f"http://{shown}:{bound}", api_key), file=sys.stderr, flush=True)
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+        server.run(sockets=[sock])
     finally:
         store.close()

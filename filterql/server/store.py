@@ -27,6 +27,9 @@ import attrs
 from .. import runs as R
 from ..run_files import read_runs
 from ..select_runs import select
+from ..sql.dialects import render
+from ..sql.load import SOURCE, connect, load_files, materialize
+from ..sql.query import build_query
 
 __all__ = ["Project", "RunStore", "PythonStore", "DuckDBStore", "file_project", "open_store", "ENGINES"]
 
@@ -151,9 +154,6 @@ class DuckDBStore(RunStore):
     engine = "duckdb"
 
     def __init__(self, paths: Sequence[str | Path], *, progress: bool | None = None, cursors: int = 4) -> None:
-        from ..sql.load import SOURCE, connect, load_files, materialize
-
-        self._source = SOURCE
         files = [str(p) for p in paths]
         projects = {p: file_project(p) for p in files}
         con = connect(progress)
@@ -179,16 +179,13 @@ class DuckDBStore(RunStore):
             self._pool.put(cur)
 
     def page(self, arguments: Mapping[str, Any], offset: int, size: int) -> tuple[list[dict[str, Any]], bool]:
-        from ..sql.dialects import render
-        from ..sql.query import build_query
-
         arguments = dict(arguments)
         fields = arguments.pop("select", None)
         query = build_query(nested=True, columns=("id", "start_time_us"), limit=size + 1, **arguments)
         if offset:
             query = query.offset(offset)
         sql = (f"SELECT p.id, CAST(s.raw AS VARCHAR) FROM ({render(query, 'duckdb')}) AS p "
-               f"JOIN {self._source} AS s ON s.id = p.id ORDER BY p.start_time_us DESC, p.id")
+               f"JOIN {SOURCE} AS s ON s.id = p.id ORDER BY p.start_time_us DESC, p.id")
         with self._cursor() as cur:
             rows = cur.execute(sql).fetchall()
             more = len(rows) > size
@@ -208,7 +205,7 @@ class DuckDBStore(RunStore):
         """Child run ids of ``ids``, in the order of the input (as :func:`filterql.select` lists them)."""
         if not ids:
             return {}
-        rows = cur.execute(f"SELECT s.parent_run_id, json_extract(s.raw, '$.id') FROM {self._source} AS s "
+        rows = cur.execute(f"SELECT s.parent_run_id, json_extract(s.raw, '$.id') FROM {SOURCE} AS s "
                            "WHERE s.parent_run_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY s.rowid", [ids]).fetchall()
         out: dict[str, list[Any]] = defaultdict(list)
         for parent, child in rows:
@@ -217,7 +214,7 @@ class DuckDBStore(RunStore):
 
     def run(self, run_id: str) -> dict[str, Any] | None:
         with self._cursor() as cur:
-            row = cur.execute(f"SELECT CAST(raw AS VARCHAR) FROM {self._source} WHERE id = ? LIMIT 1",
+            row = cur.execute(f"SELECT CAST(raw AS VARCHAR) FROM {SOURCE} WHERE id = ? LIMIT 1",
                               [run_id]).fetchone()
         return None if row is None else json.loads(row[0])
 
