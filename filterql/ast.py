@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Sequence, Union
 import attrs
 
 from . import catalog
-from .lexicon import quote
+from .lexicon import is_name, quote
 
 __all__ = [
     "Span", "Node", "Expr", "Value", "Literal",
@@ -100,10 +100,15 @@ class Expr(Node):
 
 @attrs.frozen(repr=False)
 class Field(Node):
-    """A bare name in argument position: a run field."""
+    """A bare name in argument position: a run field.
+
+    ``quoted`` records a field written as a string (``has("metadata", ...)``, which the
+    server accepts); it is style only, so equality ignores it and it renders bare.
+    """
 
     name: str
     span: Span | None = _span()
+    quoted: bool = attrs.field(default=False, eq=False, hash=False, repr=False, kw_only=True)
 
     def __repr__(self) -> str:
         return f"Field({self.name!r})"
@@ -371,6 +376,7 @@ def make_call(name: str, args: Sequence[Any], span: Span | None = None) -> Expr:
     node stays a ``Call`` for the validator to report.
     """
     n = len(args)
+    args = _unquote_field(name, args)
     kinds = [_kind(a) for a in args]
     if name in ("and", "or") and n >= 1 and all(k == "expr" for k in kinds):
         return (And if name == "and" else Or)(args, span=span)
@@ -391,6 +397,19 @@ def make_call(name: str, args: Sequence[Any], span: Span | None = None) -> Expr:
     if name == "search" and kinds == ["field", "scalar"]:
         return Search(args[1], args[0], span=span)
     return Call(name, args, span=span)
+
+
+#: Functions whose first argument is a field when they have two arguments.
+_FIELD_FIRST = frozenset(COMPARISON_OPS) | {"has", "exists", "in", "like", "notlike", "search"}
+
+
+def _unquote_field(name: str, args: Sequence[Any]) -> Sequence[Any]:
+    """``has("metadata", v)`` -> ``has(metadata, v)`` with ``Field.quoted`` set: the server
+    takes a quoted field name, so a string where only a field can stand is read as one."""
+    if (len(args) == 2 and name in _FIELD_FIRST and type(args[0]) is String and _kind(args[1]) != "field"
+            and is_name(args[0].value) and args[0].value not in ("true", "false", "null")):
+        return [Field(args[0].value, span=args[0].span, quoted=True), args[1]]
+    return args
 
 
 def _kind(node: Any) -> str:

@@ -40,7 +40,7 @@ class FieldRef:
     __hash__ = None  # type: ignore[assignment]  # == builds an expression, so no hashing
 
     def __init__(self, name: str) -> None:
-        if not isinstance(name, str) or not is_name(name) or name in ("true", "false", "null"):
+        if not isinstance(name, str) or not is_name(name) or "." in name or name in ("true", "false", "null"):
             raise ValueError(
                 f"not a field name: {name!r}; names are letters, digits and _ "
                 "(for a metadata key use field('metadata_key') == 'k')"

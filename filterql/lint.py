@@ -272,8 +272,17 @@ def ui_syntax(root: ast.Expr) -> Iterator[Diagnostic]:
                             f"the API language writes it {written}")
 
 
+def quoted_field(root: ast.Expr) -> Iterator[Diagnostic]:
+    """``has("metadata", ...)``: a field name written as a string (accepted, but not the style)."""
+    for node in ast.walk(root):
+        if isinstance(node, ast.Field) and node.quoted:
+            yield _warn(node, "quoted-field", f"the field `{node.name}` is written as a string",
+                        f"write it bare: {node.name} (filterql fmt and --fix do)")
+
+
 #: Every warning rule, in order.
-RULES: tuple[Rule, ...] = (unknown_value, error_boolean, family_two_keys, unbound_value, never_true, ui_syntax)
+RULES: tuple[Rule, ...] = (unknown_value, error_boolean, family_two_keys, unbound_value, never_true, ui_syntax,
+                           quoted_field)
 
 
 def lint(typed: ast.Expr) -> list[Diagnostic]:

@@ -414,7 +414,8 @@ del _rule, _action
 
 # ------------------------------------------------------------------- strings
 
-_ESCAPES = {'"': '"', "'": "'", "\\": "\\", "n": "\n", "t": "\t", "r": "\r"}
+# JSON's escapes too (\/ \b \f), since SDKs build literals with json.dumps / JSON.stringify.
+_ESCAPES = {'"': '"', "'": "'", "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "/": "/", "b": "\b", "f": "\f"}
 _ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
 _SURROGATE_PAIR_RE = re.compile("[\ud800-\udbff][\udc00-\udfff]")
 
@@ -441,7 +442,7 @@ def _decode(literal: str, offset: int) -> str:
         hint = (
             "\\u takes exactly four hex digits, e.g. \\u00e9"
             if esc == "u"
-            else 'known escapes: \\" \\\' \\\\ \\n \\t \\r \\uXXXX; write \\\\ for a backslash'
+            else 'known escapes: \\" \\\' \\\\ \\/ \\n \\t \\r \\b \\f \\uXXXX; write \\\\ for a backslash'
         )
         raise _EscapeError(offset + 1 + m.start(), found, f"invalid escape {found!r} in string", hint)
 

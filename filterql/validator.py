@@ -26,6 +26,7 @@ from .coerce import CoercionError, coerce, describe, metadata_json
 from .diagnostics import Diagnostic, at
 from .errors import FilterSyntaxError, FilterValidationError
 from .hints import dotted_field_hint, suggest
+from .lexicon import quote
 from .parser import parse
 
 __all__ = ["validate", "check", "analyze", "SIGNATURES"]
@@ -139,6 +140,8 @@ class _Checker:
         spec = catalog.lookup(node.name)
         if spec is None:
             hint = dotted_field_hint(node.name) or suggest(node.name, catalog.field_names())
+            if node.quoted:
+                hint = hint or f"the first argument is a field, so the string {quote(node.name)} is read as one"
             self.error(node, "unknown-field", f"unknown field `{node.name}`", hint)
             return None
         if function not in spec.operators:
@@ -205,7 +208,9 @@ def _as_call(node: ast.Expr) -> ast.Call:
 def _well_shaped(node: ast.Expr) -> bool:
     """Whether ``node`` is what the parser would build for its call."""
     call = _as_call(node)
-    return type(make_call(call.name, call.args)) is type(node)
+    made = make_call(call.name, call.args)
+    # Same class from the same arguments: a hand-built Compare(String, ...) is not a quoted field.
+    return type(made) is type(node) and all(a is b for a, b in zip(call_parts(made)[1], call.args))  # type: ignore[index]
 
 
 def _shaped(rule: Callable[[_Checker, Any], ast.Expr]) -> Callable[[_Checker, Any], ast.Expr]:

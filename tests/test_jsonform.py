@@ -61,7 +61,7 @@ BAD = [
     ({"call": "eq"}, "/args", "found null"),
     ({"call": "e q", "args": []}, "/call", "function name"),
     ({"call": 7, "args": []}, "/call", "function name"),
-    ({"call": "eq", "args": [{"field": "a.b"}]}, "/args/0/field", "field name"),
+    ({"call": "eq", "args": [{"field": "a..b"}]}, "/args/0/field", "field name"),
     ({"call": "eq", "args": [{"field": "null"}]}, "/args/0/field", "not true/false/null"),
     ({"call": "eq", "args": [{"field": "a"}, {"number": 1.5}]}, "/args/1/number", "number as text"),
     ({"call": "eq", "args": [{"field": "a"}, {"number": "1."}]}, "/args/1/number", "number as text"),

@@ -84,7 +84,7 @@ ERRORS = [
     ("eq(a b)", "unexpected-token", 1, 6, "     ^", 'separated by ","'),
     ("eq(a, [b])", "bad-list-item", 1, 8, "       ^", "lists hold only literals"),
     ("status:error", "unexpected-character", 1, 7, "      ^", "UI search-bar syntax"),
-    ("eq(metadata.env, 1)", "unexpected-character", 1, 12, "           ^", "field names have no dots"),
+    ("eq(metadata., 1)", "unexpected-character", 1, 12, "           ^", "field names have no dots"),
     ("not(" * (MAX_DEPTH + 1) + "eq(a, 1)" + ")" * (MAX_DEPTH + 1), "too-deep", 1, 4 * MAX_DEPTH + 4, None,
      "flatten nested"),
 ]
@@ -314,3 +314,37 @@ def test_lexicon_reads_the_same_terminals_lark_compiles(name: str) -> None:
 
     (terminal,) = [t for t in _parser().terminals if t.name == name]
     assert lexicon.terminal_pattern(name).pattern == terminal.pattern.to_regexp()
+
+
+# ----------------------------------------------------------- filters as people write them (issue 15)
+
+
+def test_quoted_field_name_is_a_field_rendered_bare() -> None:
+    expr = parse("""has("metadata", '{"foo": "bar"}')""")
+    assert expr == parse("""has(metadata, '{"foo": "bar"}')""")
+    assert expr.field.quoted and str(expr) == 'has(metadata, "{\\"foo\\": \\"bar\\"}")'
+    assert parse('eq("name", "x")') == parse('eq(name, "x")')
+    assert parse('search("name", "x")') == parse('search(name, "x")')
+    # A string stays a value where a value belongs, and where it cannot be a field name.
+    assert isinstance(parse('eq("x", name)'), ast.Call)
+    assert isinstance(parse('eq("a b", "x")').args[0], ast.String)
+    assert isinstance(parse('search("x")').text, ast.String)
+
+
+@pytest.mark.parametrize("escape, char", [(r"\/", "/"), (r"\b", "\b"), (r"\f", "\f"), (r"\u00e9", "é"),
+                                          (r"\u0022", '"'), (r"\ud83d\ude00", "😀")])
+def test_json_encoder_escapes(escape: str, char: str) -> None:
+    assert parse(f'eq(name, "a{escape}b")').value.value == f"a{char}b"
+
+
+def test_json_dumps_literals_parse() -> None:
+    import json
+
+    for value in ["a/b", "x\by\fz", "é😀", 'q"uo\\te', "\u2028"]:
+        for text in (json.dumps(value), json.dumps(value, ensure_ascii=False)):
+            assert parse(f"eq(name, {text})").value.value == value
+
+
+def test_dotted_names_parse_as_fields() -> None:
+    assert parse('eq(metadata.user_id, "u1")').field.name == "metadata.user_id"
+    assert parse('eq(extra.metadata.thread_id, "t")').field.name == "extra.metadata.thread_id"

@@ -78,7 +78,9 @@ CODES = [
     ("server-unindexed-term", 'search("the")', "langsmith-v2", "warning", 1, 8, "distinctive word"),
     ("server-long-term", 'search("' + "x" * 251 + '")', "langsmith-v1", "warning", 1, 8, "shorter part"),
     ("unexpected-character", "status:error", "offline", "error", 1, 7, "UI search-bar syntax"),
-    ("unexpected-character", "eq(metadata.user_id, 1)", "offline", "error", 1, 12, "metadata_key"),
+    ("unknown-field", "eq(metadata.user_id, 1)", "offline", "error", 1, 4, "metadata_key"),
+    ("quoted-field", """has("metadata", '{"foo": "bar"}')""", "offline", "warning", 1, 5, "write it bare: metadata"),
+    ("unknown-field", 'eq("nmae", "x")', "offline", "error", 1, 4, "did you mean `name`?"),
 ]
 
 
