@@ -20,8 +20,10 @@ from typing import Any, Iterable, Union
 from . import ast
 from .ast import and_, make_call, not_, or_
 from .lexicon import is_name, is_number
+from .renderer import render
 
 __all__ = [
+    "quote",
     "FieldRef", "field", "lit", "and_", "or_", "not_", "has", "exists", "in_", "like", "notlike", "search",
 ]
 
@@ -125,6 +127,12 @@ def _seconds(td: _dt.timedelta) -> str:
     micros = (td.days * 86_400 + td.seconds) * 1_000_000 + td.microseconds
     text = format(Decimal(micros).scaleb(-6).normalize(), "f")
     return text + "s"
+
+
+def quote(value: Any) -> str:
+    """``value`` as a safe literal of the language, for building filter text by hand:
+    ``f"eq(thread_id, {quote(tid)})"`` stays one string literal whatever ``tid`` holds."""
+    return render(lit(value))
 
 
 def lit(value: Any) -> ast.Node:

@@ -99,6 +99,18 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_translate(args: argparse.Namespace) -> int:
+    """Print EXPR in the other syntax: the UI search bar's (--from/--to ui) or the API language's (api)."""
+    from .renderer import render
+    from .ui_parser import from_ui
+    from .ui_renderer import to_ui
+
+    source = _read_filter(args.expr)
+    expr = from_ui(source, scope=args.scope) if args.source == "ui" else parse(source)
+    print(to_ui(expr) if args.target == "ui" else render(expr, pretty=args.pretty))
+    return EXIT_OK
+
+
 _CALL_OPTIONS = ("filter", "trace_filter", "tree_filter", "start_time", "end_time", "run_type", "is_root", "error",
                  "select", "limit", "run_ids")
 
@@ -330,6 +342,15 @@ def _build_parser() -> argparse.ArgumentParser:
     call.add_argument("--select", action="append", metavar="NAMES", help="select names, comma-separated or repeated")
     call.add_argument("--limit", type=int, metavar="N", help="limit")
     call.add_argument("--run-id", dest="run_ids", action="append", metavar="UUID", help="run_ids (repeatable)")
+
+    p = command("translate", _cmd_translate, "translate between the UI search bar's syntax and the API language")
+    p.add_argument("expr", metavar="EXPR", help="the query or filter, or - to read it from stdin")
+    p.add_argument("--from", dest="source", choices=("ui", "api"), required=True, help="the syntax of EXPR")
+    p.add_argument("--to", dest="target", choices=("ui", "api"), required=True, help="the syntax to print")
+    p.add_argument("--scope", choices=("single run", "root run", "any run", "thread"), default="single run",
+                   help="the search bar's scope for --from ui (default: single run = filter; root run = "
+                        "trace_filter, any run = tree_filter)")
+    p.add_argument("--pretty", action="store_true", help="indented multi-line layout (--to api)")
 
     p = command("match", _cmd_match, "select runs from JSONL or Parquet files as list_runs would")
     p.add_argument("runs", metavar="RUNS_FILE", nargs="+", help="JSONL (.jsonl, .jsonl.gz, - for stdin) or .parquet")

@@ -14,7 +14,7 @@ from typing import Sequence
 from .ast import Span
 from .diagnostics import Diagnostic, excerpt, format_diagnostics
 
-__all__ = ["FilterError", "FilterSyntaxError", "FilterValidationError", "FilterJSONError"]
+__all__ = ["FilterError", "FilterSyntaxError", "FilterValidationError", "FilterJSONError", "FilterTranslationError"]
 
 
 class FilterError(Exception):
@@ -97,3 +97,15 @@ class FilterJSONError(FilterError):
 
     def __str__(self) -> str:
         return f"at {self.path or '/'}: {self.message}"
+
+
+class FilterTranslationError(FilterError):
+    """A filter that has no form in the target syntax (see :func:`filterql.to_ui`).
+
+    ``construct`` is the part of the filter, as text, that cannot be written there.
+    """
+
+    def __init__(self, message: str, construct: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.construct = construct

@@ -28,8 +28,10 @@ from .errors import FilterSyntaxError, FilterValidationError
 from .hints import dotted_field_hint, suggest
 from .lexicon import quote
 from .parser import parse
+from .renderer import render
+from .ui_parser import from_ui
 
-__all__ = ["validate", "check", "analyze", "SIGNATURES"]
+__all__ = ["validate", "check", "analyze", "ui_translation", "SIGNATURES"]
 
 FilterInput = Union[str, ast.Expr]
 
@@ -419,7 +421,7 @@ def analyze(filter: FilterInput, context: str = "filter",
     try:
         return _analyze(filter, context, profile)
     except FilterSyntaxError as e:
-        return None, [e.diagnostic], e.text
+        return None, [_with_ui_translation(e.diagnostic, e.text)], e.text
 
 
 def _analyze(filter: FilterInput, context: str, profile: str) -> tuple[ast.Expr | None, list[Diagnostic], str]:
@@ -443,6 +445,23 @@ def _analyze(filter: FilterInput, context: str, profile: str) -> tuple[ast.Expr 
     if not diagnostics:  # the later stages read only well-typed trees
         diagnostics = lint.lint(typed) + profiles.server_diagnostics(typed, profile)
     return typed, sorted(diagnostics, key=_position), text
+
+
+def ui_translation(text: str) -> str:
+    """The API form of ``text`` when it is UI search-bar syntax with one, else ''."""
+    try:
+        return render(from_ui(text))
+    except FilterSyntaxError:
+        return ""
+
+
+def _with_ui_translation(d: Diagnostic, text: str) -> Diagnostic:
+    """A syntax error on search-bar text (status:error) says what it is and its API form."""
+    written = ui_translation(text)
+    if not written:
+        return d
+    return attrs.evolve(d, hint=f"this is the LangSmith UI search-bar syntax; the API language writes it {written} "
+                               "(filterql translate, or check --fix)")
 
 
 def validate(filter: FilterInput, context: str = "filter", profile: str = "offline") -> list[Diagnostic]:

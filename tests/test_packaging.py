@@ -29,8 +29,9 @@ def test_grammar_is_in_the_wheel(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "filterql/filterql.lark" in names
     assert "filterql/py.typed" in names
-    grammar = zipfile.ZipFile(wheel).read("filterql/filterql.lark").decode()
-    assert grammar == (ROOT / "grammar" / "filterql.lark").read_text("utf-8")
+    for name in ("filterql.lark", "ui_search.lark"):
+        grammar = zipfile.ZipFile(wheel).read(f"filterql/{name}").decode()
+        assert grammar == (ROOT / "grammar" / name).read_text("utf-8")
 
 
 def test_wheel_works_in_a_fresh_venv(wheel: Path, tmp_path: Path) -> None:
@@ -52,12 +53,14 @@ def test_wheel_works_in_a_fresh_venv(wheel: Path, tmp_path: Path) -> None:
     code = (
         "import filterql; "
         "print(filterql.__file__); "
-        "print(filterql.render(filterql.parse(\"and(eq(run_type, 'llm'), gt(latency, '5s'))\")))"
+        "print(filterql.render(filterql.parse(\"and(eq(run_type, 'llm'), gt(latency, '5s'))\"))); "
+        "print(filterql.from_ui('status:error'))"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the fresh venv only, not a checkout
     out = subprocess.run([str(python), "-c", code], cwd=tmp_path, check=True, capture_output=True, text=True,
                          timeout=120, env=env)
-    location, rendered = out.stdout.splitlines()
+    location, rendered, ui = out.stdout.splitlines()
+    assert ui == 'eq(status, "error")'
     assert Path(location).resolve().is_relative_to(venv.resolve())
     assert rendered == 'and(eq(run_type, "llm"), gt(latency, "5s"))'
     # The console script is installed too.
