@@ -204,6 +204,9 @@ class ServerRule:
     source: str
     fields: tuple[str, ...] = ()
     severity: str = "error"
+    #: The server's own error text, per profile, where it is known: quoted in the diagnostic,
+    #: so a user who met the error finds filterql's explanation by searching for it.
+    server_says: Mapping[str, str] = attrs.field(factory=dict, converter=lambda d: MappingProxyType(dict(d)))
 
 
 _V1, _V2 = "langsmith-v1", "langsmith-v2"
@@ -220,14 +223,21 @@ SERVER_RULES: Mapping[str, ServerRule] = MappingProxyType({r.code: r for r in (
                "SPEC §9 (observed)", ("total_tokens",)),
     # Source: SPEC §9 (observed): v1 rejects search(field, text); v2 says '"search" requires 1 arguments'.
     ServerRule("server-search-field", (_V1, _V2), "LangSmith accepts only search(text), not search(field, text)",
-               "write {written}", "SPEC §9 (observed)"),
+               "write {written}", "SPEC §9 (observed); server texts: issue 15",
+               server_says={_V1: "Comparison comparator=<Comparator.SEARCH: 'search'> attribute='{field}' ... not accepted.",
+                            _V2: 'Failed to parse filter: Invalid argument count: "search" requires 1 arguments, got 2'}),
+    # Source: LangSmith docs PR #2323: execution_order is not filterable on the v1 endpoint.
+    ServerRule("server-unfilterable-field", (_V1,), "the v1 endpoint (/runs/query) cannot filter on `{field}`",
+               "filter on start_time or parent_run_id instead, or query the v2 endpoint (runs.query)",
+               "LangSmith docs PR #2323", ("execution_order",)),
     # Source: SPEC §9 (observed on the v2 endpoint, SmithDB).
     ServerRule("server-or-feedback", (_V2,), "the v2 endpoint rejects or() mixing run fields and feedback fields",
                "run one query per branch of the or() and merge the results", "SPEC §9 (observed)",
                ("feedback_key", "feedback_score", "feedback_value")),
     # Source: SPEC §9: limit above 100 on list_runs is a 400.
     ServerRule("server-limit", (_V1, _V2), "list_runs rejects limit above {max} (HTTP 400)",
-               "set limit to at most {max}; the client pages through results with a cursor", "SPEC §9"),
+               "set limit to at most {max}; the client pages through results with a cursor", "SPEC §9",
+               server_says={p: "Limit exceeds maximum allowed value of {max}" for p in (_V1, _V2)}),
     # Source: SPEC §9: the v2 min_start_time defaults to one day ago.
     ServerRule("server-default-window", (_V2,), "without start_time the v2 endpoint only looks at the last day",
                "set start_time to the beginning of the period you want", "SPEC §9", severity="warning"),

@@ -114,6 +114,7 @@ def _long_term(root: ast.Expr, rule: catalog.ServerRule) -> Iterator[tuple[ast.N
 MATCHERS: dict[str, Matcher] = {
     "server-neq-error-null": _neq_error_null,
     "server-unknown-field": _fields,
+    "server-unfilterable-field": _fields,
     "server-search-field": _search_field,
     "server-or-feedback": _or_feedback,
     "server-unindexed-term": _unindexed_term,
@@ -121,9 +122,13 @@ MATCHERS: dict[str, Matcher] = {
 }
 
 
-def rule_diagnostic(rule: catalog.ServerRule, node: ast.Node | None, **args: Any) -> Diagnostic:
-    """The diagnostic of ``rule`` at ``node``, naming the profiles and the alternative."""
+def rule_diagnostic(rule: catalog.ServerRule, node: ast.Node | None, profile: str | None = None,
+                    **args: Any) -> Diagnostic:
+    """The diagnostic of ``rule`` at ``node``, naming the profiles and the alternative,
+    and quoting the server's own error text for ``profile`` where it is known."""
     message = rule.message.format(**args) + f" ({', '.join(rule.profiles)})"
+    if profile in rule.server_says:
+        message += f'; the server says: "{rule.server_says[profile].format(**args)}"'
     return at(getattr(node, "span", None), rule.severity, rule.code, message, rule.alternative.format(**args))
 
 
@@ -133,5 +138,5 @@ def server_diagnostics(typed: ast.Expr, profile: str) -> list[Diagnostic]:
     for code, matcher in MATCHERS.items():
         rule = catalog.SERVER_RULES[code]
         if profile in rule.profiles:
-            out.extend(rule_diagnostic(rule, node, **args) for node, args in matcher(typed, rule))
+            out.extend(rule_diagnostic(rule, node, profile, **args) for node, args in matcher(typed, rule))
     return out

@@ -175,8 +175,9 @@ def _limit(a: _Args, value: Any) -> None:
     elif value > catalog.MAX_LIST_RUNS_LIMIT:
         rule = catalog.SERVER_RULES["server-limit"]
         severity = "error" if a.profile in rule.profiles else "warning"
-        a.report("limit", severity, rule.code, rule.message.format(max=catalog.MAX_LIST_RUNS_LIMIT) + f", not {value}",
-                 rule.alternative.format(max=catalog.MAX_LIST_RUNS_LIMIT))
+        says = rule.server_says.get(a.profile, "").format(max=catalog.MAX_LIST_RUNS_LIMIT)
+        a.report("limit", severity, rule.code, rule.message.format(max=catalog.MAX_LIST_RUNS_LIMIT) + f", not {value}"
+                 + (f'; the server says: "{says}"' if says else ""), rule.alternative.format(max=catalog.MAX_LIST_RUNS_LIMIT))
 
 
 def _run_ids(a: _Args, argument: str, value: Any, given: Mapping[str, Any]) -> None:

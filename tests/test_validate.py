@@ -79,6 +79,7 @@ CODES = [
     ("server-long-term", 'search("' + "x" * 251 + '")', "langsmith-v1", "warning", 1, 8, "shorter part"),
     ("unexpected-character", "status:error", "offline", "error", 1, 7, "UI search-bar syntax"),
     ("unknown-field", "eq(metadata.user_id, 1)", "offline", "error", 1, 4, "metadata_key"),
+    ("server-unfilterable-field", "gt(execution_order, 1)", "langsmith-v1", "error", 1, 4, "start_time"),
     ("quoted-field", """has("metadata", '{"foo": "bar"}')""", "offline", "warning", 1, 5, "write it bare: metadata"),
     ("unknown-field", 'eq("nmae", "x")', "offline", "error", 1, 4, "did you mean `name`?"),
 ]
@@ -347,3 +348,21 @@ def test_hand_built_junk_never_crashes(tree: ast.Expr, profile: str) -> None:
         check(tree, profile=profile)
     except FilterValidationError:
         pass
+
+
+@pytest.mark.parametrize("profile, text, says", [
+    ("langsmith-v1", 'search(name, "x")',
+     "Comparison comparator=<Comparator.SEARCH: 'search'> attribute='name' ... not accepted."),
+    ("langsmith-v2", 'search(name, "x")',
+     'Failed to parse filter: Invalid argument count: "search" requires 1 arguments, got 2'),
+])
+def test_server_profiles_quote_the_servers_own_words(profile: str, text: str, says: str) -> None:
+    (d,) = [d for d in validate(text, profile=profile) if d.code == "server-search-field"]
+    assert f'the server says: "{says}"' in d.message
+
+
+def test_limit_quotes_the_servers_own_words() -> None:
+    from filterql import check_query
+
+    (d,) = check_query(limit=101, profile="langsmith-v1").diagnostics
+    assert '"Limit exceeds maximum allowed value of 100"' in d.message
