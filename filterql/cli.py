@@ -7,6 +7,7 @@ Each subcommand is a ``_cmd_*`` function registered in ``_build_parser``.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 from typing import Any, Callable, Sequence
@@ -127,6 +128,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     for name in ("filter", "trace_filter", "tree_filter"):
         if name in call:
             call[name] = _read_filter(call[name])
+            if args.fix:
+                call[name] = _apply_fix(call[name], args.profile, name, args.format)
     if call:
         from .query_check import check_query
 
@@ -142,6 +145,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         from .validator import validate
 
         source = _read_filter(args.expr)
+        if args.fix:
+            source = _apply_fix(source, args.profile, args.context, args.format)
         diagnostics = validate(source, args.context, args.profile)
         valid = not any(d.is_error for d in diagnostics)
         document = {"valid": valid, "diagnostics": [d.to_json() for d in diagnostics]}
@@ -151,6 +156,21 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if out:  # an undecodable command-line byte arrives as a lone surrogate, which UTF-8 cannot carry
         print(out.encode("utf-8", "backslashreplace").decode("utf-8"))
     return EXIT_OK if valid else EXIT_INVALID
+
+
+def _apply_fix(text: str, profile: str, name: str, form: str) -> str:
+    """``text`` with every certain rewrite applied, its diff printed first (on stderr for JSON output)."""
+    from .fixes import fix_filter
+
+    fixed = fix_filter(text, profile)
+    if fixed is None:
+        return text
+    diff = difflib.unified_diff(text.splitlines(), fixed.text.splitlines(), f"{name}", f"{name} (fixed)", lineterm="")
+    out = sys.stderr if form == "json" else sys.stdout
+    print("\n".join(diff), file=out)
+    for what in fixed.applied:
+        print(f"fixed: {what}", file=out)
+    return fixed.text
 
 
 def _verdict(diagnostics: Sequence[Any]) -> str:
@@ -331,6 +351,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     p.add_argument("--profile", choices=("offline", "langsmith-v1", "langsmith-v2"), default="offline",
                    help="also report what this LangSmith endpoint rejects (default: offline)")
+    p.add_argument("--fix", action="store_true",
+                   help="apply every rewrite whose meaning is certain (diff on stderr), then check the result")
     call = p.add_argument_group("a whole list_runs call (prints its rate-limit tier)")
     for flag in ("--filter", "--trace-filter", "--tree-filter"):
         call.add_argument(flag, metavar="EXPR", help="a filter argument (- reads stdin)")
