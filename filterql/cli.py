@@ -112,6 +112,32 @@ def _cmd_translate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_lint(args: argparse.Namespace) -> int:
+    """Check the filters in Python files; exit 1 when any finding is an error."""
+    from pathlib import Path
+
+    from .python_lint import fix_source, format_findings, lint_paths, python_files, unified_diff
+
+    if args.fix:
+        for f in python_files(args.paths):
+            before = f.read_text("utf-8")
+            after, applied = fix_source(before, args.profile)
+            if after != before:
+                f.write_text(after, "utf-8")
+                out = sys.stderr if args.format != "text" else sys.stdout
+                print(unified_diff(str(f), before, after), end="", file=out)
+                for what in applied:
+                    print(f"fixed: {f}:{what}", file=out)
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        raise _Usage(f"no such file or directory: {', '.join(missing)}")
+    findings = list(lint_paths(args.paths, args.profile))
+    text = format_findings(findings, args.format)
+    if text:
+        print(text)
+    return EXIT_INVALID if any(f.is_error for f in findings) else EXIT_OK
+
+
 _CALL_OPTIONS = ("filter", "trace_filter", "tree_filter", "start_time", "end_time", "run_type", "is_root", "error",
                  "select", "limit", "run_ids")
 
@@ -373,6 +399,14 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="the search bar's scope for --from ui (default: single run = filter; root run = "
                         "trace_filter, any run = tree_filter)")
     p.add_argument("--pretty", action="store_true", help="indented multi-line layout (--to api)")
+
+    p = command("lint", _cmd_lint, "check the filters written in Python files (filter=, trace_filter=, ...)")
+    p.add_argument("paths", metavar="PATH", nargs="+", help="Python files or directories")
+    p.add_argument("--profile", choices=("offline", "langsmith-v1", "langsmith-v2"), default="offline",
+                   help="also report what this LangSmith endpoint rejects (default: offline)")
+    p.add_argument("--format", choices=("text", "json", "github"), default="text",
+                   help="text (path:line:col: code message), json, or GitHub annotations")
+    p.add_argument("--fix", action="store_true", help="rewrite literal filters where the meaning is certain")
 
     p = command("match", _cmd_match, "select runs from JSONL or Parquet files as list_runs would")
     p.add_argument("runs", metavar="RUNS_FILE", nargs="+", help="JSONL (.jsonl, .jsonl.gz, - for stdin) or .parquet")
