@@ -10,6 +10,7 @@ import argparse
 import difflib
 import json
 import sys
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from .errors import FilterError, FilterSyntaxError
@@ -114,8 +115,6 @@ def _cmd_translate(args: argparse.Namespace) -> int:
 
 def _cmd_lint(args: argparse.Namespace) -> int:
     """Check the filters in Python files; exit 1 when any finding is an error."""
-    from pathlib import Path
-
     from .python_lint import fix_source, format_findings, lint_paths, python_files, unified_diff
 
     if args.fix:
