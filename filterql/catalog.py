@@ -139,8 +139,9 @@ _ROWS = [
     _f("thread_id", T.STRING, None, doc="first of metadata thread_id, session_id, conversation_id"),
     _f("metadata", T.OBJECT, "extra.metadata"),
     # has(...) takes tags or metadata only (SPEC §3).
-    _f("inputs", T.OBJECT, "inputs", operators=OPERATORS[T.OBJECT] - {"has"}),
-    _f("outputs", T.OBJECT, "outputs", operators=OPERATORS[T.OBJECT] - {"has"}),
+    # like/notlike on inputs/outputs: some (no) leaf matches, as like(input_value, ...) alone (issue 15).
+    _f("inputs", T.OBJECT, "inputs", operators=OPERATORS[T.OBJECT] - {"has"} | {"like", "notlike"}),
+    _f("outputs", T.OBJECT, "outputs", operators=OPERATORS[T.OBJECT] - {"has"} | {"like", "notlike"}),
     _f("metadata_key", T.FAMILY_KEY, None, family="metadata"),
     _f("metadata_value", T.FAMILY_VALUE, None, family="metadata"),
     _f("input_key", T.FAMILY_KEY, None, family="input"),

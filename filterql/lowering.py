@@ -141,6 +141,10 @@ def _lower_like(node: ast.Like) -> p.Plan:
     spec = FIELDS[node.field.name]
     if spec.family is not None:
         return _alone(node, spec.family)
+    if spec.type is FieldType.OBJECT:
+        # like(inputs, p): some leaf matches, i.e. like(input_value, p) alone in its scope; notlike: no leaf does.
+        family = OBJECT_FAMILIES[spec.name]
+        return _alone(ast.Like(ast.Field(f"{family}_value"), node.pattern, node.negated), family)
     return p.Like(_reading(spec.name), _value(node.pattern), node.negated)
 
 
