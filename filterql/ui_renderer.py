@@ -305,7 +305,8 @@ _RENDER: dict[type, Callable[..., str]] = {
 
 
 def _expr(node: ast.Node) -> str:
-    rule = _RENDER.get(type(node))
+    # By class or base class: a checked tree's root is a subclass (filterql.check's Checked).
+    rule = next((_RENDER[c] for c in type(node).__mro__ if c in _RENDER), None)
     if rule is None:
         raise TypeError(f"to_ui: no rule for node {type(node).__name__}")
     return rule(node)
