@@ -18,6 +18,7 @@ from .errors import FilterSyntaxError
 from .hints import dotted_key
 from .lexicon import quote
 from .parser import parse
+from .profiles import like_for_search
 from .renderer import render
 from .ui_parser import from_ui
 
@@ -70,16 +71,10 @@ def search_field(root: ast.Expr, profile: str) -> Iterator[tuple[ast.Node, str, 
         if not (isinstance(node, ast.Search) and node.field is not None and isinstance(node.text, ast.String)):
             continue
         words = node.text.value.split()
-        spec = catalog.lookup(node.field.name)
-        if len(words) != 1 or spec is None:
-            continue
-        target = node.field.name
-        if spec.type is catalog.FieldType.OBJECT and node.field.name in catalog.OBJECT_FAMILIES:
-            target = catalog.FAMILIES[catalog.OBJECT_FAMILIES[node.field.name]].values[0]
-        elif "like" not in spec.operators:
-            continue
-        pattern = "%" + words[0].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        yield node, f"like({target}, {quote(pattern)})", f"search({node.field.name}, ...) written as like() for {profile}"
+        written = like_for_search(node.field.name, words[0]) if len(words) == 1 and catalog.lookup(
+            node.field.name) is not None else None
+        if written is not None:
+            yield node, written, f"search({node.field.name}, ...) written as like() for {profile}"
 
 
 def neq_error_null(root: ast.Expr, profile: str) -> Iterator[tuple[ast.Node, str, str]]:

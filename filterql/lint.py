@@ -17,9 +17,10 @@ from . import ast, catalog
 from .catalog import FieldType
 from .diagnostics import Diagnostic, at
 from .ast import family_of, positive_key_family
-from .hints import dotted_key, suggest
-from .lexicon import quote
+from .hints import suggest
+from .errors import FilterSyntaxError
 from .renderer import render
+from .ui_parser import from_ui
 
 __all__ = ["lint", "RULES", "ui_syntax_hint"]
 
@@ -237,26 +238,17 @@ _UI_TERM_RE = re.compile(r"-?([A-Za-z_][\w.]*):(\S*)")
 
 
 def ui_syntax_hint(term: str) -> str:
-    """How to write a UI search-bar term (``status:error``) in the filter language, or ''."""
-    m = _UI_TERM_RE.fullmatch(term)
-    if not m:
+    """The hint for a UI search-bar term (``status:error``) searched as text: its API form, or why it has
+    none; '' when the term is not search-bar syntax. The translation is :func:`filterql.from_ui`'s, so the
+    search bar has one meaning in filterql."""
+    if not _UI_TERM_RE.fullmatch(term):
         return ""
-    name, value = m.groups()
-    negate = term.startswith("-")
-    spec = catalog.lookup(name)
-    anything = value in ("", "*")
-    if spec is not None and spec.type is FieldType.STRING_LIST:
-        cond = f"has({name}, {quote(value)})" if not anything else f'a condition such as has({name}, "x")'
-    elif spec is not None and "eq" in spec.operators:
-        cond = f"eq({name}, {quote(value)})" if not anything else f"neq({name}, null)"
-    elif dotted_key(name) is not None:
-        family, key = dotted_key(name)  # type: ignore[misc]
-        cond = (f"and(eq({family}_key, {quote(key)}), eq({family}_value, {quote(value)}))" if not anything
-                else f"eq({family}_key, {quote(key)})")
-    else:
-        return ""
-    return f"not({cond})" if negate and not cond.startswith("a ") else cond
-
+    try:
+        return f"the API language writes it {render(from_ui(term))}"
+    except FilterSyntaxError as e:
+        if e.code in ("unknown-field", "unexpected-character", "unexpected-token", "unexpected-end"):
+            return ""  # not a search-bar field (a URL, a time of day): plain text
+        return f"it has no form in the API language: {e.message}" + (f" ({e.hint})" if e.hint else "")
 
 
 def ui_syntax(root: ast.Expr) -> Iterator[Diagnostic]:
@@ -265,11 +257,10 @@ def ui_syntax(root: ast.Expr) -> Iterator[Diagnostic]:
         if not (isinstance(node, ast.Search) and isinstance(node.text, ast.Const)):
             continue
         for term in node.text.value.split():
-            written = ui_syntax_hint(term)
-            if written:
+            hint = ui_syntax_hint(term)
+            if hint:
                 yield _warn(node.text, "ui-syntax",
-                            f"{term!r} looks like the UI search-bar syntax; search() looks for it as text",
-                            f"the API language writes it {written}")
+                            f"{term!r} looks like the UI search-bar syntax; search() looks for it as text", hint)
 
 
 def quoted_field(root: ast.Expr) -> Iterator[Diagnostic]:

@@ -14,7 +14,7 @@ from . import ast, catalog
 from .diagnostics import Diagnostic, at
 from .lexicon import quote
 
-__all__ = ["server_diagnostics", "MATCHERS"]
+__all__ = ["server_diagnostics", "MATCHERS", "like_for_search"]
 
 #: A matcher yields (node to point at, format arguments of the rule's texts).
 Matcher = Callable[[ast.Expr, catalog.ServerRule], Iterator[tuple[ast.Node, dict[str, Any]]]]
@@ -34,15 +34,19 @@ def _fields(root: ast.Expr, rule: catalog.ServerRule) -> Iterator[tuple[ast.Node
             yield node, {"field": node.name}
 
 
+def like_for_search(field: str, text: str) -> str | None:
+    """``like(field, "%text%")``, the condition closest to ``search(field, text)``, or None when
+    ``field`` takes no ``like`` (case-sensitive and one phrase, where search is neither)."""
+    if "like" not in catalog.FIELDS[field].operators:
+        return None
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"like({field}, {quote('%' + escaped + '%')})"
+
+
 def _like_for_search(field: str, text: str) -> str:
-    """The ``like`` condition closest to ``search(field, text)``."""
-    pattern = quote("%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
-    spec = catalog.FIELDS[field]
-    if spec.type is catalog.FieldType.OBJECT:
-        family = catalog.OBJECT_FAMILIES[field]
-        return f"like({family}_value, {pattern}) (case-sensitive, one phrase)"
-    if "like" in spec.operators:
-        return f"like({field}, {pattern}) (case-sensitive, one phrase)"
+    written = like_for_search(field, text)
+    if written is not None:
+        return f"{written} (case-sensitive, one phrase)"
     return f"search({quote(text)}), which also looks outside `{field}`"
 
 

@@ -21,7 +21,7 @@ FIXES = [
     ('and(eq(run_type, "llm"),\n    eq(metadata.env, "prod"))', "offline",
      'and(eq(run_type, "llm"),\n    and(eq(metadata_key, "env"), eq(metadata_value, "prod")))'),
     ('search(name, "Chat")', "langsmith-v1", 'like(name, "%Chat%")'),
-    ('search(inputs, "a_b")', "langsmith-v2", r'like(input_value, "%a\\_b%")'),
+    ('search(inputs, "a_b")', "langsmith-v2", r'like(inputs, "%a\\_b%")'),
     ("neq(error, null)", "langsmith-v2", 'eq(status, "error")'),
     ("status:error AND latency:>10", "offline", 'and(eq(status, "error"), gt(latency, 10))'),
     ('and(search(name, "x"), eq("metadata.k", 1))', "langsmith-v1",

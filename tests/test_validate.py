@@ -71,7 +71,7 @@ CODES = [
     ("server-neq-error-null", 'and(eq(name, "x"), neq(error, null))', "langsmith-v2", "error", 1, 20,
      'eq(status, "error")'),
     ("server-unknown-field", "gt(total_tokens, 5)", "langsmith-v1", "error", 1, 4, "prompt_tokens and completion_tokens"),
-    ("server-search-field", 'search(inputs, "paris")', "langsmith-v2", "error", 1, 1, 'like(input_value, "%paris%")'),
+    ("server-search-field", 'search(inputs, "paris")', "langsmith-v2", "error", 1, 1, 'like(inputs, "%paris%")'),
     ("server-search-field", 'search(name, "x")', "langsmith-v1", "error", 1, 1, 'like(name, "%x%")'),
     ("server-or-feedback", 'and(eq(run_type, "llm"), or(eq(name, "x"), gt(feedback_score, 0)))', "langsmith-v2",
      "error", 1, 26, "one query per branch"),
