@@ -16,12 +16,13 @@ __all__ = ["grammar_text", "terminal_pattern", "is_name", "is_number", "quote"]
 
 
 @functools.lru_cache(maxsize=None)
-def grammar_text() -> str:
-    """The grammar source: packaged in the wheel, or ``grammar/`` in a source checkout."""
+def grammar_text(name: str = "filterql.lark") -> str:
+    """A grammar's source (``filterql.lark``, or the UI search bar's ``ui_search.lark``): packaged in
+    the wheel, or ``grammar/`` in a source checkout."""
     # Plain paths: importlib.resources and pathlib would cost 25 ms at every start.
     here = os.path.dirname(os.path.abspath(__file__))
-    packaged = os.path.join(here, "filterql.lark")
-    path = packaged if os.path.isfile(packaged) else os.path.join(os.path.dirname(here), "grammar", "filterql.lark")
+    packaged = os.path.join(here, name)
+    path = packaged if os.path.isfile(packaged) else os.path.join(os.path.dirname(here), "grammar", name)
     with open(path, encoding="utf-8") as f:
         return f.read()
 

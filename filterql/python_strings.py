@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast as pyast
 import re
 import unicodedata
-from typing import Iterator, Sequence, Union
+from typing import Callable, Iterator, Sequence, Union
 
 import attrs
 
@@ -321,63 +321,60 @@ def _constant_runs(items: Sequence[Item]) -> Iterator[tuple[str, list[Char]] | H
         yield "".join(c.char for c in run), run
 
 
+def _expand(items: Sequence[Item], pattern: re.Pattern[str], field: Callable[[re.Match[str], Char], Item]) -> Iterator[Item]:
+    """``items`` with each match of ``pattern`` in their constant text replaced by ``field(match, its first char)``."""
+    for part in _constant_runs(items):
+        if isinstance(part, Hole):
+            yield part
+            continue
+        text, chars = part
+        pos = 0
+        for m in pattern.finditer(text):
+            yield from chars[pos:m.start()]
+            pos = m.end()
+            yield field(m, chars[m.start()])
+        yield from chars[pos:]
+
+
 def _percent(items: Sequence[Item], args: pyast.expr, src: Source) -> Iterator[Item]:
     """``template % args``: each conversion becomes a hole bound to its argument."""
     positional = list(args.elts) if isinstance(args, pyast.Tuple) else None
     named = ({k.value: v for k, v in zip(args.keys, args.values) if isinstance(k, pyast.Constant)}
              if isinstance(args, pyast.Dict) else {})
-    single = args if positional is None and not isinstance(args, pyast.Dict) else None
-    for part in _constant_runs(items):
-        if isinstance(part, Hole):
-            yield part
-            continue
-        text, chars = part
-        pos = 0
-        for m in _PERCENT_RE.finditer(text):
-            yield from chars[pos:m.start()]
-            pos = m.end()
-            if m.group(2) == "%":
-                c = chars[m.start()]
-                yield Char("%", c.line, c.column)
-                continue
-            if m.group(1) is not None:
-                expr = named.get(m.group(1))
-            elif positional is not None:
-                expr = positional.pop(0) if positional else None
-            else:
-                expr, single = single, None
-            c = chars[m.start()]
-            kind = "number" if m.group(2) in "diouxXeEfFgGc" else _kind_of(expr, ord(m.group(2)) if m.group(2) in "ra" else -1, "")
-            yield Hole(expr, kind, c.line, c.column, m.group(0))
-        yield from chars[pos:]
+    single = [args] if positional is None and not isinstance(args, pyast.Dict) else []
+
+    def field(m: re.Match[str], c: Char) -> Item:
+        conversion = m.group(2)
+        if conversion == "%":
+            return Char("%", c.line, c.column)
+        if m.group(1) is not None:
+            expr = named.get(m.group(1))
+        else:
+            rest = positional if positional is not None else single
+            expr = rest.pop(0) if rest else None
+        kind = "number" if conversion in "diouxXeEfFgGc" else _kind_of(expr, ord(conversion) if conversion in "ra" else -1, "")
+        return Hole(expr, kind, c.line, c.column, m.group(0))
+
+    return _expand(items, _PERCENT_RE, field)
 
 
 def _format(items: Sequence[Item], args: list[pyast.expr], keywords: list[pyast.keyword]) -> Iterator[Item]:
     """``template.format(...)``: each replacement field becomes a hole bound to its argument."""
     named = {k.arg: k.value for k in keywords if k.arg}
-    auto = 0
-    for part in _constant_runs(items):
-        if isinstance(part, Hole):
-            yield part
-            continue
-        text, chars = part
-        pos = 0
-        for m in _FORMAT_FIELD_RE.finditer(text):
-            yield from chars[pos:m.start()]
-            pos = m.end()
-            c = chars[m.start()]
-            if m.group(0) in ("{{", "}}"):
-                yield Char(m.group(0)[0], c.line, c.column)
-                continue
-            name = m.group(1)
-            expr: pyast.expr | None = None
-            if name == "":
-                expr = args[auto] if auto < len(args) else None
-                auto += 1
-            elif name.isdigit():
-                expr = args[int(name)] if int(name) < len(args) else None
-            elif name.isidentifier():
-                expr = named.get(name)
-            conversion = ord(m.group(2)) if m.group(2) else -1
-            yield Hole(expr, _kind_of(expr, conversion, m.group(3) or ""), c.line, c.column, m.group(0))
-        yield from chars[pos:]
+    auto = iter(args)
+
+    def field(m: re.Match[str], c: Char) -> Item:
+        if m.group(0) in ("{{", "}}"):
+            return Char(m.group(0)[0], c.line, c.column)
+        name = m.group(1)
+        expr: pyast.expr | None = None
+        if name == "":
+            expr = next(auto, None)
+        elif name.isdigit():
+            expr = args[int(name)] if int(name) < len(args) else None
+        elif name.isidentifier():
+            expr = named.get(name)
+        conversion = ord(m.group(2)) if m.group(2) else -1
+        return Hole(expr, _kind_of(expr, conversion, m.group(3) or ""), c.line, c.column, m.group(0))
+
+    return _expand(items, _FORMAT_FIELD_RE, field)

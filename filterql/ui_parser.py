@@ -12,8 +12,6 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-from importlib import resources
-from pathlib import Path
 from typing import Any, Sequence
 
 import lark
@@ -22,7 +20,7 @@ from . import ast, catalog
 from .catalog import FieldType
 from .errors import FilterSyntaxError
 from .ast import MAX_DEPTH
-from .lexicon import is_number
+from .lexicon import grammar_text, is_number
 from .ui_fields import FEEDBACK_SUBFIELDS, NO_API_FORM, SCOPES, UI_FIELDS
 
 __all__ = ["from_ui", "scope_context"]
@@ -54,16 +52,9 @@ _ESCAPED_RE = re.compile(r"\\(.)", re.DOTALL)
 _RANGE_RE = re.compile(r'([\[{])\s*("(?:[^"\\\n]|\\.)*"|(?:[^\s"\\]|\\.)+?)\s+TO\s+("(?:[^"\\\n]|\\.)*"|(?:[^\s"\\]|\\.)+?)\s*([\]}])')
 
 
-def _grammar() -> str:
-    packaged = resources.files("filterql").joinpath("ui_search.lark")
-    if packaged.is_file():
-        return packaged.read_text("utf-8")
-    return (Path(__file__).resolve().parent.parent / "grammar" / "ui_search.lark").read_text("utf-8")
-
-
 @functools.lru_cache(maxsize=None)
 def _parser() -> lark.Lark:
-    return lark.Lark(_grammar(), parser="lalr", lexer="contextual", propagate_positions=True,
+    return lark.Lark(grammar_text("ui_search.lark"), parser="lalr", lexer="contextual", propagate_positions=True,
                      maybe_placeholders=False)
 
 
