@@ -81,9 +81,12 @@ def _cmd_parse(args: argparse.Namespace) -> int:
 
 
 def _cmd_fmt(args: argparse.Namespace) -> int:
+    from .fixes import fix_filter
     from .renderer import render
 
-    print(render(parse(_read_filter(args.expr)), pretty=args.pretty))
+    text = _read_filter(args.expr)
+    fixed = fix_filter(text, args.profile) if args.fix else None
+    print(render(parse(fixed.text if fixed else text), pretty=args.pretty))
     return EXIT_OK
 
 
@@ -361,6 +364,10 @@ def _build_parser() -> argparse.ArgumentParser:
     p = command("fmt", _cmd_fmt, "print a filter in canonical form")
     p.add_argument("expr", metavar="EXPR", help="the filter, or - to read it from stdin")
     p.add_argument("--pretty", action="store_true", help="indented multi-line layout")
+    p.add_argument("--fix", action="store_true", help="apply the rewrites of check --fix first (quoted and dotted "
+                   "fields, UI search-bar syntax)")
+    p.add_argument("--profile", choices=("offline", "langsmith-v1", "langsmith-v2"), default="offline",
+                   help="with --fix: also the rewrites for this endpoint (search(field, x), neq(error, null))")
 
     p = command("optimize", _cmd_optimize, "print the simplest equivalent filter (or say it is always true/false)")
     p.add_argument("expr", metavar="EXPR", help="the filter, or - to read it from stdin")

@@ -75,3 +75,9 @@ def test_check_fix_prints_the_diff_and_checks_the_result() -> None:
     left = subprocess.run([sys.executable, "-m", "filterql.cli", "check", "--fix", 'neq(metadata.k, "v")'],
                           capture_output=True, text=True, timeout=120)
     assert left.returncode == 1 and "unknown-field" in left.stdout and "+++" not in left.stdout
+
+
+def test_fmt_fix() -> None:
+    out = subprocess.run([sys.executable, "-m", "filterql.cli", "fmt", "--fix", 'eq(metadata.user_id,"u1")'],
+                         capture_output=True, text=True, timeout=120)
+    assert (out.returncode, out.stdout) == (0, 'and(eq(metadata_key, "user_id"), eq(metadata_value, "u1"))\n')
