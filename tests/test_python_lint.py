@@ -106,3 +106,40 @@ def test_cli_exit_codes_and_fix(tmp_path: Path) -> None:
 def test_pre_commit_hook_is_declared() -> None:
     text = (Path(__file__).parent.parent / ".pre-commit-hooks.yaml").read_text("utf-8")
     assert "id: filterql-lint" in text and "entry: filterql lint" in text and "types: [python]" in text
+
+
+# ------------------------------------------------------------------ reading Python string literals
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from filterql.python_strings import Char, Source, template  # noqa: E402
+
+
+def _literal_forms(value: str) -> list[str]:
+    forms = [repr(value)]
+    if "\r" not in value and "\x00" not in value:  # as raw source text, Python reads \r as a line break
+        forms.append('"""' + value.replace("\\", "\\\\").replace('"', '\\"') + '"""')
+    if not set(value) & set("\\'\n\r\x00"):
+        forms.append("r'" + value + "'")
+    half = len(value) // 2
+    forms.append(repr(value[:half]) + "  " + repr(value[half:]))  # implicit concatenation
+    forms.append("f" + repr(value).replace("{", "{{").replace("}", "}}"))
+    return forms
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=20))
+def test_string_literals_decode_to_their_value_with_positions(value: str) -> None:
+    for form in _literal_forms(value):
+        source = f"x = (\n    {form}\n)\n"
+        node = __import__("ast").parse(source).body[0].value
+        t = template(node, Source(source))
+        assert t is not None and not t.holes
+        assert t.text == eval(form), form  # noqa: S307 - a literal we built
+        lines = source.split("\n")
+        for c in t.items:
+            assert isinstance(c, Char)
+            here = (lines[c.line - 1] + "\n")[c.column - 1:]
+            # each character sits where it is written, or where its escape (or a doubled brace) starts
+            assert here.startswith(c.char) or here.startswith("\\") or here.startswith(c.char * 2), (form, c)
