@@ -11,7 +11,8 @@ checked with the holes kept as typed placeholders:
 - for the SDK's run methods, the filter is validated in its context with the chosen profile
   (diagnostics about a placeholder itself are dropped; a filter whose holes could be whole calls or
   fields gets the syntax check only). Other calls get the syntax check, and only for text that starts
-  like a call, so ``tarfile.extractall(filter="data")`` is left alone.
+  with a call of the language's functions, so ``tarfile.extractall(filter="data")`` and an SVG
+  ``{"filter": "url(#blur)"}`` are left alone.
 
 Diagnostics point at the character in the Python file. ``# filterql: ignore`` or
 ``# filterql: ignore[code, ...]`` on the reported line silences it.
@@ -30,6 +31,7 @@ from typing import Iterable, Iterator, Sequence
 import attrs
 
 from . import catalog
+from .ast import FUNCTION_NAMES
 from .diagnostics import Diagnostic
 from .errors import FilterSyntaxError
 from .fixes import fix_filter
@@ -54,7 +56,8 @@ _INSIDE_QUOTES = frozenset({"escape", "escape_string", "escape_filter_value", "e
 _IGNORE_RE = re.compile(r"#\s*filterql:\s*ignore(?:\[([^\]]*)\])?")
 #: A keyword argument or dict key of FILTER_ARGUMENTS: files without one are not parsed at all.
 _MENTIONS_FILTER_RE = re.compile(r"""\b(?:trace_|tree_|thread_)?filter\s*=(?!=)|["'](?:trace_|tree_|thread_)?filter["']\s*:""")
-_CALL_START_RE = re.compile(r"\s*[A-Za-z_][A-Za-z0-9_]*\s*\(")
+#: A call of the language's functions (any case): what a filter outside the SDK's run methods starts with.
+_CALL_START_RE = re.compile(rf"\s*(?:{'|'.join(FUNCTION_NAMES)})\s*\(", re.IGNORECASE)
 
 
 @attrs.frozen
