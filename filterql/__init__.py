@@ -68,7 +68,8 @@ if TYPE_CHECKING:  # what the names are, for type checkers and editors
     from .ast import Expr
     from .canonical_form import canonical, equivalent
     from .diagnostics import Diagnostic
-    from .errors import FilterError, FilterJSONError, FilterSyntaxError, FilterValidationError
+    from .builder import quote
+    from .errors import FilterError, FilterJSONError, FilterSyntaxError, FilterTranslationError, FilterValidationError
     from .evaluate import Predicate, compile
     from .jsonform import from_json
     from .optimizer import AlwaysFalse, AlwaysTrue, optimize
@@ -78,4 +79,6 @@ if TYPE_CHECKING:  # what the names are, for type checkers and editors
     from .run_files import RunReader, RunSourceError, read_runs
     from .select_runs import select
     from .sql import open_engine, select_sql, to_sql
+    from .ui_parser import from_ui
+    from .ui_renderer import to_ui
     from .validator import check, validate

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import os
 import sys
-from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from .errors import FilterError, FilterSyntaxError
@@ -130,7 +130,7 @@ def _cmd_lint(args: argparse.Namespace) -> int:
                 print(unified_diff(str(f), before, after), end="", file=out)
                 for what in applied:
                     print(f"fixed: {f}:{what}", file=out)
-    missing = [p for p in args.paths if not Path(p).exists()]
+    missing = [p for p in args.paths if not os.path.exists(p)]
     if missing:
         raise _Usage(f"no such file or directory: {', '.join(missing)}")
     findings = list(lint_paths(args.paths, args.profile))
