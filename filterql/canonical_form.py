@@ -77,7 +77,7 @@ def canonical(filter: FilterInput, *, context: str = "filter") -> Result:
     result = optimize(filter, context=context)
     if isinstance(result, Verdict):
         return result
-    return mark(_order(result), result.context, result.profile)  # type: ignore[arg-type]
+    return mark(_order(result), result.context)  # type: ignore[arg-type]
 
 
 def equivalent(a: FilterInput, b: FilterInput, *, context: str = "filter") -> bool:

@@ -42,6 +42,6 @@ def optimize(filter: FilterInput, explain: bool = False, *, context: str = "filt
     steps: list[Step] = []
     start = typed(filter, context)
     result = verdict(rewrite(start, RULES, steps.append if explain else None))
-    if not isinstance(result, Verdict):  # every rule keeps a checked tree checked
-        result = mark(result, start.context, start.profile)
+    if not isinstance(result, Verdict):  # every rule keeps a tree valid offline (not per server profile)
+        result = mark(result, start.context)
     return (result, steps) if explain else result

@@ -41,13 +41,16 @@ _SEARCHED_FAMILIES = ("metadata", "input", "output")
 
 
 # ------------------------------------------------------------ readings
-#: The catalog field whose ``runs`` column holds each derived reading.
-_READING_FIELD = {plan.Latency: "latency", plan.ThreadKey: "thread_id"}
+#: The catalog field whose ``runs`` column holds each reading (the loader stores the derived ones).
+_READING_FIELD: dict[type, Callable[[Any], str]] = {
+    plan.Column: lambda r: r.name,
+    plan.Latency: lambda r: "latency",
+    plan.ThreadKey: lambda r: "thread_id",
+}
 
 
 def _column(reading: plan.Reading, ctx: _Ctx) -> exp.Column:
-    name = reading.name if isinstance(reading, plan.Column) else _READING_FIELD[type(reading)]
-    return _col(layout.column_of(name), ctx.run)
+    return _col(layout.column_of(_READING_FIELD[type(reading)](reading)), ctx.run)
 
 
 def _thread_present(ctx: _Ctx) -> exp.Expression:
@@ -230,7 +233,7 @@ _DISPATCH: dict[type, Callable[[Any, _Ctx], exp.Expression]] = {
 }
 
 #: Plan node types the SQL backend prints (a test checks this covers :data:`filterql.plan.PLAN_NODES`).
-HANDLED = frozenset(_DISPATCH) | ENTRY_HANDLED | frozenset(_READING_FIELD) | {plan.Column}
+HANDLED = frozenset(_DISPATCH) | ENTRY_HANDLED | frozenset(_READING_FIELD)
 
 
 def compile_plan(node: plan.Plan, ctx: _Ctx) -> exp.Expression:

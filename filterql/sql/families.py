@@ -45,15 +45,22 @@ def _entries(ctx: _Ctx, family: str, where: list[exp.Expression], key: str | Non
 
 def _bound(ctx: _Ctx, source: plan.EntrySource, tests: tuple[plan.EntryTest, ...]) -> exp.Expression:
     """Some entry of ``source`` passes every test of ``tests`` (one binding scope)."""
-    if isinstance(source, plan.MemberEntries):
-        direct = key_lookup(ctx, source, tests)
-        if direct is not None:
-            return direct
-    where = [_entry_pred(t) for t in tests]
-    if isinstance(source, plan.Entries):
-        return _entries(ctx, source.family, where)
-    where.insert(0, _entry_key("eq", source.key))
-    return _entries(ctx, source.family, where, source.key if isinstance(source, plan.MemberEntries) else None)
+    return _SOURCES[type(source)](ctx, source, tests)
+
+
+def _all_entries(ctx: _Ctx, source: plan.Entries, tests: tuple[plan.EntryTest, ...]) -> exp.Expression:
+    return _entries(ctx, source.family, [_entry_pred(t) for t in tests])
+
+
+def _key_entries(ctx: _Ctx, source: plan.KeyEntries, tests: tuple[plan.EntryTest, ...]) -> exp.Expression:
+    return _entries(ctx, source.family, [_entry_key("eq", source.key), *map(_entry_pred, tests)])
+
+
+def _member_entries(ctx: _Ctx, source: plan.MemberEntries, tests: tuple[plan.EntryTest, ...]) -> exp.Expression:
+    direct = key_lookup(ctx, source, tests)
+    if direct is not None:
+        return direct
+    return _entries(ctx, source.family, [_entry_key("eq", source.key), *map(_entry_pred, tests)], source.key)
 
 
 # --------------------------------------------------------- family entries
@@ -153,8 +160,13 @@ _ENTRY_TESTS: dict[type, Callable[[Any], exp.Expression]] = {
     plan.EntryIn: _entry_in,
     plan.EntryLike: _entry_like,
 }
+_SOURCES: dict[type, Callable[..., exp.Expression]] = {
+    plan.Entries: _all_entries,
+    plan.KeyEntries: _key_entries,
+    plan.MemberEntries: _member_entries,
+}
 #: Entry tests and sources this module prints.
-ENTRY_HANDLED = frozenset(_ENTRY_TESTS) | frozenset(plan.SOURCES)
+ENTRY_HANDLED = frozenset(_ENTRY_TESTS) | frozenset(_SOURCES)
 
 
 def _entry_pred(test: plan.EntryTest) -> exp.Expression:
