@@ -6,7 +6,7 @@ of N and of 2N operands mixing family scopes (``metadata_key``/``metadata_value`
 :func:`filterql.lowering.lower`, the Python predicate (:func:`filterql.evaluate.compile_checked`)
 and the SQL text (``compile_where`` rendered for DuckDB), best of R, and prints the time ratio
 2N / N (linear: ~2; the quadratic 0.1 evaluator gave ~4). ``tests/test_plan.py`` checks the
-same claim by counting bytecodes instead of reading the clock.
+same claim by counting function calls instead of reading the clock.
 """
 
 from __future__ import annotations
