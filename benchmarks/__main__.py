@@ -10,7 +10,9 @@ One run, one machine, synthetic data from a fixed seed (nothing is downloaded):
    Polars (:mod:`benchmarks.sql_bench`, :mod:`benchmarks.polars_contender`);
 5. start-up — ``filterql check EXPR`` against ``python -c "import attrs, lark"``, interleaved
    fresh processes (:mod:`benchmarks.startup`);
-6. parse growth — a 1 MB ``or`` against a quarter of it, valid and unclosed (:mod:`benchmarks.parse_linear`).
+6. parse growth — a 1 MB ``or`` against a quarter of it, valid and unclosed (:mod:`benchmarks.parse_linear`);
+7. ``filterql serve`` — p50 of a filtered ``list_runs`` page, a ``search()`` page and one trace's runs over
+   HTTP, against the same query in process (:mod:`benchmarks.serve_bench`).
 
 Every time is the best of a few repeats (the machine may be shared). ``--quick``
 uses smaller sizes (printed, and stored in the JSON); ``--tiny`` is for the
@@ -32,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import eval_bench, parse_linear, parse_vs_langchain, startup
+from . import eval_bench, parse_linear, parse_vs_langchain, serve_bench, startup
 
 #: key -> (target, "min" if the measured value must be >= target, "max" if <=)
 TARGETS: dict[str, tuple[float, str]] = {
@@ -46,6 +48,7 @@ TARGETS: dict[str, tuple[float, str]] = {
     "check_startup_ratio_vs_import": (1.4, "max"),
     "parse_linear_growth_4x": (5.0, "max"),
     "parse_error_growth_4x": (5.0, "max"),
+    "serve_http_ratio_vs_in_process": (1.25, "max"),
 }
 
 #: Sizes per mode. ``cel_runs`` / ``cel_python_runs``: the CEL engines take 10-6000 µs a run, so
@@ -53,13 +56,13 @@ TARGETS: dict[str, tuple[float, str]] = {
 MODES: dict[str, dict[str, Any]] = {
     "full": {"parse_number": 500, "parse_repeat": 5, "eval_runs": 200_000, "cel_runs": 10_000,
              "cel_python_runs": 1_000, "engine_sizes": (100_000, 1_000_000), "tree_runs": 200_000, "repeat": 3,
-             "startup_rounds": 21, "parse_operands": 10_000},
+             "startup_rounds": 21, "parse_operands": 10_000, "serve_runs": 1_000_000, "serve_repeat": 15},
     "quick": {"parse_number": 100, "parse_repeat": 3, "eval_runs": 100_000, "cel_runs": 2_000,
               "cel_python_runs": 300, "engine_sizes": (50_000, 200_000), "tree_runs": 100_000, "repeat": 3,
-              "startup_rounds": 11, "parse_operands": 10_000},
+              "startup_rounds": 11, "parse_operands": 10_000, "serve_runs": 200_000, "serve_repeat": 9},
     "tiny": {"parse_number": 3, "parse_repeat": 1, "eval_runs": 600, "cel_runs": 100,
              "cel_python_runs": 30, "engine_sizes": (300, 600), "tree_runs": 600, "repeat": 1,
-             "startup_rounds": 1, "parse_operands": 200},
+             "startup_rounds": 1, "parse_operands": 200, "serve_runs": 600, "serve_repeat": 1},
 }
 
 
@@ -197,6 +200,13 @@ def bench_parse_growth(operands: int, repeat: int) -> dict[str, Any]:
     return result
 
 
+def bench_serve(runs: int, repeat: int, seed: int) -> dict[str, Any]:
+    print(f"\n7. filterql serve: HTTP round trip against the same query in process, p50 of {repeat}")
+    result = serve_bench.measure(runs, repeat, seed)
+    serve_bench.report(result)
+    return result
+
+
 # --- report -----------------------------------------------------------------------------------
 
 def headline(results: dict[str, Any]) -> dict[str, float]:
@@ -213,6 +223,7 @@ def headline(results: dict[str, Any]) -> dict[str, float]:
         "check_startup_ratio_vs_import": results["startup"]["ratio"],
         "parse_linear_growth_4x": results["parse_growth"]["valid"]["growth"],
         "parse_error_growth_4x": results["parse_growth"]["unclosed"]["growth"],
+        "serve_http_ratio_vs_in_process": results["serve"]["ratio_max"],
     }
 
 
@@ -261,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     results["engines"] = bench_engines(cfg["engine_sizes"], cfg["repeat"], args.seed)
     results["startup"] = bench_startup(cfg["startup_rounds"])
     results["parse_growth"] = bench_parse_growth(cfg["parse_operands"], cfg["repeat"])
+    results["serve"] = bench_serve(cfg["serve_runs"], cfg["serve_repeat"], args.seed)
 
     keys = headline(results)
     print_summary(keys)

@@ -89,7 +89,11 @@ async def info(request: Request) -> Response:
     return json_response({
         "version": SERVED_VERSION,
         "instance_flags": {"ch_query_enabled": True, "sdb_query_enabled": False},
-        "batch_ingest_config": None,
+        # Complete, so the SDK's tracing thread takes it as is; no multipart: it would only
+        # warn that compression is off, and this server takes no traces at all.
+        "batch_ingest_config": {"use_multipart_endpoint": False, "size_limit": 100, "size_limit_bytes": None,
+                                "scale_up_nthreads_limit": 16, "scale_up_qsize_trigger": 1000,
+                                "scale_down_nempty_trigger": 4},
         "filterql": {"version": __version__, "engine": store.engine, "runs": store.run_count, "read_only": True},
     })
 
