@@ -35,7 +35,8 @@ from .problems import Problem
 from .store import RunStore
 from . import v1
 
-__all__ = ["create_app", "api_routes", "json_response", "read_json", "MAX_BODY_BYTES", "SERVED_VERSION"]
+__all__ = ["create_app", "api_routes", "json_response", "read_json", "decode_json", "MAX_BODY_BYTES",
+           "SERVED_VERSION"]
 
 log = logging.getLogger("filterql.server")
 
@@ -66,8 +67,12 @@ def problem_response(problem: Problem) -> Response:
 
 
 async def read_json(request: Request) -> Any:
-    """The request body as JSON; 400 when it is not JSON."""
-    raw = await request.body()
+    """The request body as JSON (parsed in the thread pool); 400 when it is not JSON."""
+    return await run_in_threadpool(decode_json, await request.body())
+
+
+def decode_json(raw: bytes) -> Any:
+    """``raw`` as JSON; :class:`Problem` 400 when it is not."""
     if not raw.strip():
         raise Problem(400, "invalid-body", "the request body is empty; send a JSON object")
     try:
@@ -140,14 +145,17 @@ async def query_runs(request: Request) -> Response:
     """``POST /runs/query`` (``Client.list_runs``, ``AsyncClient.list_runs``)."""
     state = request.app.state
     body = await read_json(request)
-    query = v1.parse_body(body, state.store, state.cursors, state.page_size)
-    return json_response(await run_in_threadpool(v1.runs_page, query, state.store, state.cursors))
+
+    def answer() -> Response:  # checking (filters are parsed), the query and the encoding: off the event loop
+        return json_response(v1.query_runs(body, state.store, state.cursors, state.page_size))
+
+    return await run_in_threadpool(answer)
 
 
 async def get_run(request: Request) -> Response:
     """``GET /runs/{run_id}`` (``Client.read_run``)."""
-    run = await run_in_threadpool(v1.read_run, request.path_params["run_id"], _store(request))
-    return json_response(run)
+    run_id, store = request.path_params["run_id"], _store(request)
+    return await run_in_threadpool(lambda: json_response(v1.read_run(run_id, store)))
 
 
 def api_routes() -> list[BaseRoute]:

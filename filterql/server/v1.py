@@ -23,7 +23,8 @@ from .cursors import CursorError, Cursors
 from .problems import Problem, invalid_call
 from .store import RunStore
 
-__all__ = ["BODY_ARGUMENTS", "PAGE_SIZE", "RUN_FIELDS", "V1Query", "parse_body", "runs_page", "read_run", "clean"]
+__all__ = ["BODY_ARGUMENTS", "PAGE_SIZE", "RUN_FIELDS", "V1Query", "parse_body", "runs_page", "query_runs", "read_run",
+           "clean"]
 
 #: ``POST /runs/query`` body keys and the ``list_runs`` argument each one is.
 BODY_ARGUMENTS: Mapping[str, str] = {
@@ -154,6 +155,11 @@ def runs_page(query: V1Query, store: RunStore, cursors: Cursors) -> dict[str, An
     found, more = store.page(query.arguments, query.offset, query.page_size)
     nxt = cursors.issue(_SCOPE, query.params, query.offset + len(found)) if more else None
     return {"runs": [clean(r) for r in found], "cursors": {"next": nxt}}
+
+
+def query_runs(body: Any, store: RunStore, cursors: Cursors, page_size: int = PAGE_SIZE) -> dict[str, Any]:
+    """The response body of ``POST /runs/query`` for a request body (checking included)."""
+    return runs_page(parse_body(body, store, cursors, page_size), store, cursors)
 
 
 def read_run(run_id: str, store: RunStore) -> dict[str, Any]:
