@@ -5,8 +5,7 @@
 "use strict";
 
 const FILTERS = ["filter", "trace_filter", "tree_filter"];
-const QUICK = ["project", "is_root", "run_type", "error", "start_time", "profile"];
-const PAGE_SIZE = 25;
+const QUICK = ["project", "is_root", "run_type", "error", "start_time", "limit", "profile"];
 const RUN_SELECT = ["id", "name", "run_type", "status", "start_time", "end_time", "total_tokens",
   "total_cost", "tags", "error", "trace_id", "parent_run_id"];
 const THREAD_SELECT = ["TRACE_ID", "TURN_NUMBER", "NAME", "START_TIME", "LATENCY", "TOTAL_TOKENS",
@@ -85,7 +84,7 @@ function writeURL(push = false) {
   const params = new URLSearchParams();
   for (const name of [...FILTERS, ...QUICK]) {
     const value = form.elements[name].value;
-    if (value && !(name === "profile" && value === "offline")) params.set(name, value);
+    if (value && !(name === "profile" && value === "offline") && !(name === "limit" && value === "25")) params.set(name, value);
   }
   if (state.cursors[state.page]) params.set("cursor", state.cursors[state.page]);
   if (state.runId) params.set("run", state.runId);
@@ -293,7 +292,7 @@ function wireEditor(name) {
 // ------------------------------------------------------------------ runs
 
 function queryArguments() {
-  const body = { limit: PAGE_SIZE, select: RUN_SELECT };
+  const body = { limit: pageSize(), select: RUN_SELECT };
   const project = form.elements.project.value;
   body.session = project ? [project] : state.projects.map((p) => p.id);
   for (const name of FILTERS) if (form.elements[name].value.trim()) body[name] = form.elements[name].value;
@@ -303,10 +302,18 @@ function queryArguments() {
   return body;
 }
 
+function pageSize() {
+  return Number(form.elements.limit.value) || 25;
+}
+
 function formatLatency(run) {
   if (!run.end_time || !run.start_time) return "";
   const seconds = (Date.parse(run.end_time) - Date.parse(run.start_time)) / 1000;
   return Number.isFinite(seconds) ? `${seconds.toFixed(seconds < 10 ? 2 : 1)} s` : "";
+}
+
+function shortTime(iso) {
+  return iso ? iso.replace("T", " ").replace(/(\.\d+)?(Z|[+-]\d\d:\d\d)?$/, "") : "";
 }
 
 function cell(text, cls) {
@@ -329,7 +336,7 @@ function renderRuns(runs) {
     const status = cell(run.status, `status-${run.status}`);
     const error = cell(run.error ? run.error.slice(0, 120) : "", "err");
     if (run.error) error.title = run.error;
-    tr.append(cell(run.name), cell(run.run_type), status, cell((run.start_time || "").replace("T", " ")),
+    tr.append(cell(run.name), cell(run.run_type), status, cell(shortTime(run.start_time)),
       cell(formatLatency(run), "num"), cell(run.total_tokens, "num"),
       cell(run.total_cost == null ? "" : Number(run.total_cost).toFixed(4), "num"), tags, error);
     const open = () => openTrace(run.trace_id || run.id, run.id, true);
@@ -349,7 +356,7 @@ async function runQuery(reset) {
     showMessage("");
     state.next = data.cursors && data.cursors.next;
     renderRuns(data.runs || []);
-    const first = state.page * PAGE_SIZE + 1;
+    const first = state.page * pageSize() + 1;
     $("#count").textContent = data.runs.length ? `runs ${first}–${first + data.runs.length - 1}` : (state.page ? "no more runs" : "no runs match");
     $("#next").disabled = !state.next;
     $("#prev").disabled = state.page === 0;
@@ -403,8 +410,8 @@ async function showRun(runId) {
   writeURL();
   const box = $("#run-detail");
   try {
-    const run = await api(`/runs/${encodeURIComponent(runId)}`);
-    const metadata = (run.extra && run.extra.metadata) || run.metadata || {};
+    const run = await fetchRun(runId);
+    const metadata = (run.extra && run.extra.metadata) || {};
     const h = document.createElement("h3");
     h.textContent = `${run.name} (${run.run_type})`;
     box.replaceChildren(h,
@@ -413,19 +420,28 @@ async function showRun(runId) {
       jsonSection("metadata", metadata, false),
       jsonSection("feedback", run.feedback_stats ?? null, false),
       jsonSection("error", run.error ?? null, Boolean(run.error)));
-    const thread = metadata.thread_id || metadata.session_id || metadata.conversation_id;
+    const thread = run.thread_id;
     const link = $("#thread-link");
     link.replaceChildren();
     if (thread && !run.parent_run_id) {
       const b = document.createElement("button");
       b.type = "button";
       b.textContent = `Open thread ${thread}`;
-      b.addEventListener("click", () => openThread(String(thread), run.session_id || run.project_id, true));
+      b.addEventListener("click", () => openThread(String(thread), run.session_id, true));
       link.append(b);
     }
   } catch (e) {
     box.textContent = e.message;
   }
+}
+
+// One run with the fields the detail shows; thread_id is derived by the server (SPEC §4).
+async function fetchRun(runId) {
+  const data = await api("/runs/query", { method: "POST", body: {
+    id: [runId], session: state.projects.map((p) => p.id), limit: 1,
+    select: [...RUN_SELECT, "inputs", "outputs", "extra", "feedback_stats", "session_id", "thread_id"] } });
+  if (!data.runs || !data.runs.length) throw new ServerError(`No run ${runId}.`);
+  return data.runs[0];
 }
 
 function renderTree(runs, selected) {
@@ -523,7 +539,7 @@ async function moreThread() {
       b.type = "button";
       b.textContent = "open";
       b.addEventListener("click", () => openTrace(t.trace_id, t.trace_id, true));
-      li.append(`${t.name || t.trace_id} · ${(t.start_time || "").replace("T", " ")} `, b);
+      li.append(`${t.name || t.trace_id} · ${shortTime(t.start_time)} `, b);
       if (t.inputs_preview) { const p = document.createElement("div"); p.className = "muted"; p.textContent = `in: ${t.inputs_preview}`; li.append(p); }
       if (t.outputs_preview) { const p = document.createElement("div"); p.className = "muted"; p.textContent = `out: ${t.outputs_preview}`; li.append(p); }
       if (t.error_preview) { const p = document.createElement("div"); p.className = "status-error"; p.textContent = t.error_preview; li.append(p); }
@@ -584,7 +600,7 @@ async function showCode() {
   if (project) query.project_name = project.name;
   const args = queryArguments();
   for (const name of [...FILTERS, "is_root", "run_type", "error", "start_time"]) if (args[name] !== undefined) query[name] = args[name];
-  query.limit = PAGE_SIZE;
+  query.limit = pageSize();
   try {
     const code = await api("/filterql/code", { method: "POST", body: { query } });
     box.replaceChildren(...Object.entries(code).map(([title, text]) => {
@@ -640,7 +656,7 @@ async function start() {
   if (checks.every(Boolean)) await runQuery(false);
   if (state.runId) {
     try {
-      const run = await api(`/runs/${encodeURIComponent(state.runId)}`);
+      const run = await fetchRun(state.runId);
       await openTrace(run.trace_id || run.id, run.id, false);
     } catch (e) {
       showMessage(e.message);
