@@ -16,7 +16,8 @@ from ..diagnostics import Diagnostic
 from ..errors import FilterError
 from ..optimizer import Verdict, optimize
 from ..parser import parse
-from ..renderer import quote, render
+from ..lexicon import quote
+from ..renderer import render
 from ..validator import SIGNATURES, analyze
 
 __all__ = ["check_filter", "catalog_json", "format_filter", "explain_filter", "query_code", "FILTER_ARGUMENTS"]
