@@ -10,11 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Iterator
 
@@ -23,17 +18,11 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 import filterql
 from conformance import DIRECTORY
+from served import serving_process
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-START_TIMEOUT_S = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -43,29 +32,8 @@ def runs_file() -> Path:
 
 @pytest.fixture(scope="module")
 def server(runs_file: Path) -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "filterql", "serve", str(runs_file), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(base + "/info", timeout=2).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"filterql serve did not start: {proc.stderr.read().decode()[-2000:]}") from None
-                time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with serving_process(str(runs_file)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -163,12 +131,14 @@ def test_keyboard_completes_a_field_and_opens_a_run(page: Page):
 
 def test_thread_view_lists_traces_in_conversation_order(page: Page, runs_file: Path):
     roots = filterql.select(filterql.read_runs(runs_file), filter='eq(thread_id, "conv-1")', is_root=True, select=["id"])
+    assert len(roots) == 2
     page.goto(f"/?run={roots[-1]['id']}")
     page.get_by_role("button", name=re.compile("Open thread conv-1")).click()
     items = page.locator("#thread-traces li")
-    expect(items.first).to_be_visible()
-    turns = items.evaluate_all("lis => lis.map(li => li.value)")
-    assert turns == list(range(1, len(turns) + 1))
+    expect(items).to_have_count(len(roots))
+    assert items.evaluate_all("lis => lis.map(li => li.value)") == list(range(1, len(roots) + 1))
+    oldest_first = [str(r["id"]) for r in reversed(roots)]  # select gives newest first; no ties here
+    assert items.evaluate_all("lis => lis.map(li => li.dataset.trace)") == oldest_first
 
 
 def test_a_server_failure_is_a_readable_message(page: Page):

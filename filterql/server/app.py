@@ -181,19 +181,28 @@ def _endpoints(routes: Sequence[BaseRoute], prefix: str = "") -> list[str]:
 
 
 class _Guard:
-    """Pure ASGI middleware: the API key (constant-time) and the body size limit."""
+    """Pure ASGI middleware: the API key (constant-time) and the body size limit.
 
-    def __init__(self, app: ASGIApp, api_key: str | None, max_body: int) -> None:
+    ``public`` paths (exact, or a prefix ending in ``/``) are read without the key with
+    GET: a page's files, which a browser fetches before it can send a header.
+    """
+
+    def __init__(self, app: ASGIApp, api_key: str | None, max_body: int, public: Sequence[str] = ()) -> None:
         self.app = app
         self.api_key = api_key.encode("utf-8") if api_key else None
         self.max_body = max_body
+        self.public = tuple(public)
+
+    def _is_public(self, method: str, path: str) -> bool:
+        return method == "GET" and any(path == p or (p.endswith("/") and path.startswith(p)) for p in self.public)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or ())
-        problem = self._refuse(headers, scope.get("method", ""))
+        method = scope.get("method", "")
+        problem = None if self._is_public(method, scope.get("path", "")) else self._refuse(headers, method)
         if problem is not None:
             await problem_response(problem)(scope, receive, send)
             return
@@ -256,12 +265,13 @@ class _Contain:
 
 
 def create_app(store: RunStore, *, api_key: str | None = None, cors_origins: Sequence[str] = (),
-               routes: Sequence[BaseRoute] = (), max_body: int = MAX_BODY_BYTES,
+               routes: Sequence[BaseRoute] = (), public: Sequence[str] = (), max_body: int = MAX_BODY_BYTES,
                cursors: Cursors | None = None, page_size: int = v1.PAGE_SIZE) -> Starlette:
     """The read-only LangSmith-compatible app over ``store``.
 
     ``routes`` are mounted before the API's (a page at ``/`` and its JSON
-    endpoints). ``api_key`` makes ``X-API-Key`` required; ``cors_origins``
+    endpoints); ``public`` paths of theirs are read without the key (see
+    :class:`_Guard`). ``api_key`` makes ``X-API-Key`` required; ``cors_origins``
     allows cross-origin reads from those origins (none by default);
     ``page_size`` is the most runs a ``POST /runs/query`` response holds.
     """
@@ -283,7 +293,7 @@ def create_app(store: RunStore, *, api_key: str | None = None, cors_origins: Seq
                                             "LangSmith's read endpoints only", endpoints=served))
         return problem_response(Problem(exc.status_code, "http-error", str(exc.detail)))
 
-    middleware = [Middleware(_Guard, api_key=api_key, max_body=max_body), Middleware(_Contain)]
+    middleware = [Middleware(_Guard, api_key=api_key, max_body=max_body, public=public), Middleware(_Contain)]
     if cors_origins:
         middleware.insert(0, Middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"],
                                         allow_headers=["*"]))

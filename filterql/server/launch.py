@@ -9,6 +9,7 @@ from typing import Any, Iterable, Sequence
 
 import uvicorn
 
+from ..web import routes as page
 from .app import create_app
 from .store import RunStore, open_store
 
@@ -40,6 +41,7 @@ def banner(store: RunStore, url: str, api_key: str | None) -> str:
         f"filterql serve: {store.run_count:,} runs in {len(store.projects)} project"
         f"{'s' if len(store.projects) != 1 else ''} ({projects}), engine {store.engine}, read-only",
         f"listening on {url}",
+        f"open {url}/ in a browser for the filter editor",
         "point the langsmith SDK here:",
         f"  export LANGSMITH_ENDPOINT={url}",
         f"  export LANGSMITH_API_KEY={api_key or 'unused'}",
@@ -62,7 +64,7 @@ def serve(paths: Sequence[str | Path], *, host: str = "127.0.0.1", port: int = 1
     """Load ``paths`` and serve them until interrupted (``port`` 0: a free port, shown in the banner)."""
     store = load(paths, engine)
     try:
-        app = create_app(store, api_key=api_key, cors_origins=cors_origins)
+        app = create_app(store, api_key=api_key, cors_origins=cors_origins, routes=page.routes(), public=page.PUBLIC)
         sock = listen(host, port)
         bound = sock.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host

@@ -1,80 +1,73 @@
 """The page at ``/`` and the JSON endpoints only it uses, as Starlette routes.
 
-``routes()`` is mounted by the ``filterql serve`` application beside the LangSmith API;
-the runs, traces and threads the page shows come from that API, as the SDK would ask.
+``routes()`` is mounted by ``filterql serve`` beside the LangSmith API
+(``create_app(..., routes=routes(), public=PUBLIC)``); the runs, traces and threads
+the page shows come from that API, asked as the SDK asks. Errors are the API's:
+a :class:`Problem` answered as JSON ``{"detail": ...}``.
 """
 
 from __future__ import annotations
 
-import json
 from importlib import resources
 from typing import Any, Awaitable, Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.responses import FileResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..errors import FilterError
+from ..server.app import json_response, read_json
+from ..server.problems import Problem
 from . import assist
 
-__all__ = ["routes", "MAX_FILTER_CHARS"]
+__all__ = ["routes", "PUBLIC", "MAX_FILTER_CHARS"]
 
 #: Longest filter the editor endpoints take (a filter is typed by hand).
 MAX_FILTER_CHARS = 100_000
 
+#: The page's own files: no data in them, so they are served without the API key
+#: (the page asks for the key when the API refuses it).
+PUBLIC = ("/", "/static/")
+
 _STATIC = resources.files("filterql.web") / "static"
+_PROFILES = ("offline", "langsmith-v1", "langsmith-v2")
 
 
-def _bad(message: str, status: int = 400, **extra: Any) -> JSONResponse:
-    return JSONResponse({"detail": {"message": message, **extra}}, status_code=status)
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except (ValueError, UnicodeDecodeError) as e:
-        raise _BadRequest(f"the body is not JSON: {e}") from None
-    if not isinstance(body, dict):
-        raise _BadRequest("the body must be a JSON object")
-    return body
-
-
-class _BadRequest(Exception):
-    pass
+def _bad(message: str) -> Problem:
+    return Problem(400, "invalid-parameter", message)
 
 
 def _text(body: dict[str, Any], name: str = "filter") -> str:
     text = body.get(name, "")
     if not isinstance(text, str):
-        raise _BadRequest(f"`{name}` must be a string")
+        raise _bad(f"`{name}` must be a string")
     if len(text) > MAX_FILTER_CHARS:
-        raise _BadRequest(f"`{name}` is longer than {MAX_FILTER_CHARS} characters")
+        raise _bad(f"`{name}` is longer than {MAX_FILTER_CHARS:,} characters")
     return text
 
 
 def _option(body: dict[str, Any], name: str, choices: tuple[str, ...], default: str) -> str:
     value = body.get(name, default)
     if value not in choices:
-        raise _BadRequest(f"`{name}` must be one of {', '.join(choices)}")
+        raise _bad(f"`{name}` must be one of {', '.join(choices)}")
     return value
 
 
-Handler = Callable[[dict[str, Any]], Any]
-
-
-def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """A POST endpoint answering ``handler(body)`` as JSON, in a worker thread;
-    bad requests and invalid filters are a 400 that says why."""
+def _endpoint(handler: Callable[[dict[str, Any]], Any]) -> Callable[[Request], Awaitable[Response]]:
+    """A POST endpoint answering ``handler(body)`` as JSON, computed in a worker thread;
+    an invalid filter is a 400 carrying its diagnostics."""
 
     async def endpoint(request: Request) -> Response:
+        body = await read_json(request)
+        if not isinstance(body, dict):
+            raise _bad("the request body must be a JSON object")
         try:
-            return JSONResponse(await run_in_threadpool(handler, await _body(request)))
-        except _BadRequest as e:
-            return _bad(str(e))
+            return json_response(await run_in_threadpool(handler, body))
         except FilterError as e:
-            return _bad(str(e), diagnostics=[d.to_json() for d in getattr(e, "diagnostics", ())])
+            raise Problem(400, "invalid-filter", str(e).splitlines()[0],
+                          diagnostics=[d.to_json() for d in getattr(e, "diagnostics", ())]) from None
 
     return endpoint
 
@@ -83,7 +76,7 @@ def _check(body: dict[str, Any]) -> Any:
     return assist.check_filter(
         _text(body),
         _option(body, "context", assist.FILTER_ARGUMENTS, "filter"),
-        _option(body, "profile", ("offline", "langsmith-v1", "langsmith-v2"), "offline"),
+        _option(body, "profile", _PROFILES, "offline"),
     )
 
 
@@ -98,21 +91,21 @@ def _explain(body: dict[str, Any]) -> Any:
 def _code(body: dict[str, Any]) -> Any:
     query = body.get("query", {})
     if not isinstance(query, dict):
-        raise _BadRequest("`query` must be a JSON object of list_runs arguments")
+        raise _bad("`query` must be a JSON object of list_runs arguments")
     for name in assist.FILTER_ARGUMENTS:
         _text(query, name)
     return assist.query_code(query)
 
 
 async def _catalog(request: Request) -> Response:
-    return JSONResponse(assist.catalog_json())
+    return json_response(assist.catalog_json())
 
 
 async def _page(request: Request) -> Response:
     return FileResponse(str(_STATIC / "index.html"), media_type="text/html")
 
 
-def routes() -> list[Route | Mount]:
+def routes() -> list[BaseRoute]:
     """The page (``/``), its files (``/static``) and its endpoints (``/filterql/...``)."""
     return [
         Route("/", _page, methods=["GET"]),

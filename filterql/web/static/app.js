@@ -535,6 +535,7 @@ async function moreThread() {
     for (const t of page.items || []) {
       const li = document.createElement("li");
       li.value = t.turn_number || undefined;
+      li.dataset.trace = t.trace_id;
       const b = document.createElement("button");
       b.type = "button";
       b.textContent = "open";
