@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 import filterql
-from conformance import DIRECTORY
+from conformance import RUNS_FILE
 from served import serving_process
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -27,7 +27,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 @pytest.fixture(scope="module")
 def runs_file() -> Path:
-    return DIRECTORY / "runs.jsonl"
+    return RUNS_FILE
 
 
 @pytest.fixture(scope="module")

@@ -183,7 +183,7 @@ def _endpoints(routes: Sequence[BaseRoute], prefix: str = "") -> list[str]:
 class _Guard:
     """Pure ASGI middleware: the API key (constant-time) and the body size limit.
 
-    ``public`` paths (exact, or a prefix ending in ``/``) are read without the key with
+    ``public`` paths (exact, or a prefix followed by ``*``) are read without the key with
     GET: a page's files, which a browser fetches before it can send a header.
     """
 
@@ -194,7 +194,7 @@ class _Guard:
         self.public = tuple(public)
 
     def _is_public(self, method: str, path: str) -> bool:
-        return method == "GET" and any(path == p or (p.endswith("/") and path.startswith(p)) for p in self.public)
+        return method == "GET" and any(path.startswith(p[:-1]) if p.endswith("*") else path == p for p in self.public)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

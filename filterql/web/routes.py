@@ -29,7 +29,7 @@ MAX_FILTER_CHARS = 100_000
 
 #: The page's own files: no data in them, so they are served without the API key
 #: (the page asks for the key when the API refuses it).
-PUBLIC = ("/", "/static/")
+PUBLIC = ("/", "/static/*")
 
 _STATIC = resources.files("filterql.web") / "static"
 _PROFILES = ("offline", "langsmith-v1", "langsmith-v2")
