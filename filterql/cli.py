@@ -300,6 +300,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     """Serve run files over LangSmith's read API until interrupted."""
     try:
         from .server import serve
+        from .web import routes as page
     except ImportError as e:
         raise _Usage(f"filterql serve needs the serve extra: pip install 'filterql[serve]' ({e})") from None
     if "-" in args.runs:
@@ -309,7 +310,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
               file=sys.stderr)
     try:
         serve(args.runs, host=args.host, port=args.port, engine=args.engine, api_key=args.api_key,
-              cors_origins=args.cors or ())
+              cors_origins=args.cors or (), routes=page.routes(), public=page.PUBLIC)
     except OSError as e:  # the address is taken, or not this machine's
         print(f"error: cannot listen on {args.host}:{args.port}: {e.strerror or e}", file=sys.stderr)
         return EXIT_USAGE

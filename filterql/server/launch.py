@@ -9,7 +9,8 @@ from typing import Any, Iterable, Sequence
 
 import uvicorn
 
-from ..web import routes as page
+from starlette.routing import BaseRoute
+
 from .app import create_app
 from .store import RunStore, open_store
 
@@ -34,14 +35,14 @@ def load(paths: Sequence[str | Path], engine: str) -> RunStore:
     return open_store(paths, engine, progress=None)
 
 
-def banner(store: RunStore, url: str, api_key: str | None) -> str:
+def banner(store: RunStore, url: str, api_key: str | None, page: bool = False) -> str:
     """What ``filterql serve`` prints once listening: the data, the URL and the SDK's two variables."""
     projects = ", ".join(p.name for p in store.projects[:5]) + (", ..." if len(store.projects) > 5 else "")
     return "\n".join([
         f"filterql serve: {store.run_count:,} runs in {len(store.projects)} project"
         f"{'s' if len(store.projects) != 1 else ''} ({projects}), engine {store.engine}, read-only",
         f"listening on {url}",
-        f"open {url}/ in a browser for the filter editor",
+        *([f"open {url}/ in a browser for the filter editor"] if page else []),
         "point the langsmith SDK here:",
         f"  export LANGSMITH_ENDPOINT={url}",
         f"  export LANGSMITH_API_KEY={api_key or 'unused'}",
@@ -60,15 +61,17 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 def serve(paths: Sequence[str | Path], *, host: str = "127.0.0.1", port: int = 1984, engine: str = "duckdb",
-          api_key: str | None = None, cors_origins: Sequence[str] = ()) -> None:
-    """Load ``paths`` and serve them until interrupted (``port`` 0: a free port, shown in the banner)."""
+          api_key: str | None = None, cors_origins: Sequence[str] = (),
+          routes: Sequence[BaseRoute] = (), public: Sequence[str] = ()) -> None:
+    """Load ``paths`` and serve them until interrupted (``port`` 0: a free port, shown in the banner);
+    ``routes`` and ``public`` are :func:`create_app`'s (the CLI mounts the web page)."""
     store = load(paths, engine)
     try:
-        app = create_app(store, api_key=api_key, cors_origins=cors_origins, routes=page.routes(), public=page.PUBLIC)
+        app = create_app(store, api_key=api_key, cors_origins=cors_origins, routes=routes, public=public)
         sock = listen(host, port)
         bound = sock.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
-        print(banner(store, f"http://{shown}:{bound}", api_key), file=sys.stderr, flush=True)
+        print(banner(store, f"http://{shown}:{bound}", api_key, page=bool(routes)), file=sys.stderr, flush=True)
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
         server.run(sockets=[sock])
     finally:
