@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 
 from hypothesis import strategies as st
+from conftest import make_run
 
 from filterql import ast
 from filterql.catalog import FIELDS, FieldType, RUN_TYPES, STATUSES
@@ -280,13 +281,8 @@ def runs(draw: st.DrawFn, run_id: str | None = None, trace_id: str | None = None
          parent_run_id: str | None | object = _MISSING) -> dict[str, Any]:
     """One run in LangSmith run JSON. Required fields are always present; others may be null or absent."""
     rid = run_id or draw(st.sampled_from(UUIDS))
-    run: dict[str, Any] = {
-        "id": rid,
-        "trace_id": trace_id or rid,
-        "name": draw(st.sampled_from(NAMES)),
-        "run_type": draw(st.sampled_from(RUN_TYPES)),
-        "start_time": draw(st.sampled_from(TIMESTAMPS)),
-    }
+    run = make_run(id=rid, trace_id=trace_id or rid, name=draw(st.sampled_from(NAMES)),
+                   run_type=draw(st.sampled_from(RUN_TYPES)), start_time=draw(st.sampled_from(TIMESTAMPS)))
     run["parent_run_id"] = None if parent_run_id is _MISSING else parent_run_id
     optional = {
         "end_time": _optional(st.sampled_from(TIMESTAMPS)),

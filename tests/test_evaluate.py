@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
+from conftest import make_run, run_id
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,16 +21,11 @@ from filterql.cli import main
 from filterql.like import like_matcher, parse_like
 from filterql.run_files import RunSourceError
 
-ROOT = "00000000-0000-4000-8000-000000000001"
+ROOT = run_id(1)
 
 
 def run(**fields):
-    """A run with the required fields, overridden by ``fields``; ``metadata=`` goes to extra.metadata."""
-    base = {"id": ROOT, "trace_id": ROOT, "name": "r", "run_type": "chain", "start_time": "2024-05-01T10:00:00Z"}
-    if "metadata" in fields:
-        fields["extra"] = {"metadata": fields.pop("metadata")}
-    base.update(fields)
-    return base
+    return make_run(1, **fields)
 
 
 def m(filter, r, **kw):

@@ -15,6 +15,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import family_scopes, run_lists, runs, typed_filters
+from conftest import make_run
 
 from filterql import ast, select
 from filterql.catalog import FIELDS
@@ -321,6 +322,6 @@ _ODD_KEYS = [f.source for f in FIELDS.values() if f.source and "." not in f.sour
 @given(typed_filters(), st.dictionaries(st.sampled_from(_ODD_KEYS), _odd))
 def test_predicates_never_crash_on_odd_run_values(filter, fields):
     """Any JSON in any optional field gives True or False, never an exception."""
-    run = {"id": "x", "trace_id": "x", "name": "n", "run_type": "llm", "start_time": "2024-01-01", **fields}
+    run = make_run(**{"id": "x", "trace_id": "x", "name": "n", "run_type": "llm", "start_time": "2024-01-01", **fields})
     result = compile_checked(check(filter))(run)
     assert result is True or result is False

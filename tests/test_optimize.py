@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import make_run
 
 import filterql
 from filterql import AlwaysFalse, AlwaysTrue, FilterValidationError, canonical, check, equivalent, optimize, render
@@ -62,8 +63,7 @@ def test_rules_are_named_functions_and_leave_every_node_type_alone_when_they_do_
 
 def test_not_pushdown_follows_the_null_rules():
     # A run without an error satisfies not(eq(error, "x")) but not neq(error, "x").
-    run = {"id": "00000000-0000-4000-8000-000000000001", "trace_id": "00000000-0000-4000-8000-000000000001",
-           "name": "a", "run_type": "llm", "start_time": "2024-05-01T00:00:00Z"}
+    run = make_run(name="a", run_type="llm", start_time="2024-05-01T00:00:00Z")
     for text in ('not(eq(error, "x"))', 'not(gt(latency, 1))', 'not(eq(name, "b"))', 'not(eq(error, null))'):
         typed = check(text)
         assert compile_checked(optimize(typed))(run) == compile_checked(typed)(run), text
@@ -73,9 +73,7 @@ def test_not_pushdown_follows_the_null_rules():
 def test_family_values_are_multi_valued_unless_bound():
     assert optimize('and(eq(metadata_value, 1), eq(metadata_value, 2))') == check(
         'and(eq(metadata_value, 1), eq(metadata_value, 2))')
-    run = {"id": "00000000-0000-4000-8000-000000000001", "trace_id": "00000000-0000-4000-8000-000000000001",
-           "name": "a", "run_type": "llm", "start_time": "2024-05-01T00:00:00Z",
-           "extra": {"metadata": {"a": 1, "b": 2}}}
+    run = make_run(name="a", run_type="llm", start_time="2024-05-01T00:00:00Z", metadata={"a": 1, "b": 2})
     assert compile_checked(optimize('and(eq(metadata_value, 1), eq(metadata_value, 2))'))(run)
 
 
@@ -111,9 +109,8 @@ def test_a_2000_operand_filter_optimizes_to_an_equivalent_smaller_one():
     result = optimize(typed)
     assert size(result) < size(typed)
     assert optimize(result) == result
-    runs = [{"id": "00000000-0000-4000-8000-000000000001", "trace_id": "00000000-0000-4000-8000-000000000001",
-             "name": name, "run_type": rt, "start_time": "2024-05-01T00:00:00Z", "total_tokens": tokens,
-             "tags": [f"t{i}" for i in range(9)], "extra": {"metadata": {f"k{i}": i % 9 for i in range(2000)}}}
+    runs = [make_run(name=name, run_type=rt, start_time="2024-05-01T00:00:00Z", total_tokens=tokens,
+                     tags=[f"t{i}" for i in range(9)], metadata={f"k{i}": i % 9 for i in range(2000)})
             for name in ("n1", "zz") for rt in ("llm", "tool") for tokens in (5, 500)]
     original, optimized = compile_checked(typed), compile_checked(result)  # type: ignore[arg-type]
     assert [optimized(r) for r in runs] == [original(r) for r in runs]

@@ -9,12 +9,12 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from conftest import make_run
 
 from filterql import AlwaysFalse, AlwaysTrue, check, optimize
 from filterql.evaluate import compile_checked
 
-_BASE = {"id": "00000000-0000-4000-8000-000000000001", "trace_id": "00000000-0000-4000-8000-000000000001",
-         "name": "a", "run_type": "llm", "start_time": "2024-05-02T00:00:00Z"}
+_BASE = make_run(name="a", run_type="llm", start_time="2024-05-02T00:00:00Z")
 _MISSING = object()
 
 FIELDS = {

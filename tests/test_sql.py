@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 import sqlglot
 from sqlglot import exp
+from conftest import make_run
 
 import filterql
 from filterql import FilterError, ast, lowering, plan
@@ -125,10 +126,9 @@ def test_hostile_values_on_every_engine(hostile_engine, index):
 @pytest.mark.parametrize("engine_name", ENGINES)
 def test_exactness_on_every_engine(engine_name):
     runs = [
-        {"id": "00000000-0000-4000-8000-000000000001", "trace_id": "00000000-0000-4000-8000-000000000001",
-         "name": "a", "run_type": "llm", "start_time": "2024-05-01T12:00:00+02:00",
-         "end_time": "2024-05-01T10:00:02.000000Z", "total_cost": 0.1,
-         "extra": {"metadata": {"n": 1e-07, "big": 12345678901234567890, "f": 5.0, "t": True}}},
+        make_run(name="a", run_type="llm", start_time="2024-05-01T12:00:00+02:00",
+                 end_time="2024-05-01T10:00:02.000000Z", total_cost=0.1,
+                 metadata={"n": 1e-07, "big": 12345678901234567890, "f": 5.0, "t": True}),
     ]
     engine = open_engine(runs, engine_name)
     rid = [runs[0]["id"]]
@@ -150,9 +150,7 @@ def test_exactness_on_every_engine(engine_name):
 def test_inputs_that_are_not_objects_count_as_empty(engine_name):
     """The run format's inputs/outputs are objects; anything else has no entries and no search text."""
     runs = [
-        {"id": f"00000000-0000-4000-8000-00000000000{i}", "trace_id": f"00000000-0000-4000-8000-00000000000{i}",
-         "name": "a", "run_type": "llm", "start_time": "2024-05-01T10:00:00Z", "inputs": inputs,
-         "outputs": outputs}
+        make_run(i, name="a", run_type="llm", inputs=inputs, outputs=outputs)
         for i, (inputs, outputs) in enumerate([("timeout", ["timeout"]), (["timeout"], 5), ({"q": "timeout"}, None)])
     ]
     engine = open_engine(runs, engine_name)
@@ -176,8 +174,7 @@ def test_not_run_data_is_a_clear_error(tmp_path):
 
 def test_record_without_required_fields_is_named(tmp_path):
     path = tmp_path / "runs.jsonl"
-    good = {"id": "00000000-0000-4000-8000-000000000001", "trace_id": "00000000-0000-4000-8000-000000000001",
-            "name": "a", "run_type": "llm", "start_time": "2024-05-01T00:00:00Z"}
+    good = make_run(name="a", run_type="llm", start_time="2024-05-01T00:00:00Z")
     path.write_text(json.dumps(good) + "\n" + json.dumps({"name": "b"}) + "\n")
     with pytest.raises(LoadError, match=r"record 2 is not a run: missing or invalid id, trace_id, run_type, start_time"):
         load_files(path)

@@ -10,13 +10,13 @@ document, and arrays at any depth for key lookups.
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from conftest import make_run
 
 import filterql
 from filterql.sql import open_engine
@@ -24,9 +24,7 @@ from filterql.sql.prefilter import text_exact, value_pattern
 
 
 def _run(i: int, **fields: Any) -> dict[str, Any]:
-    rid = str(uuid.UUID(int=i + 1))
-    return {"id": rid, "trace_id": rid, "name": "n", "run_type": "chain",
-            "start_time": f"2024-01-01T00:00:{i % 60:02d}Z", **fields}
+    return make_run(i + 1, start_time=f"2024-01-01T00:00:{i % 60:02d}Z", **fields)
 
 
 def _line(run: dict[str, Any], raw: dict[str, str]) -> str:
