@@ -86,11 +86,26 @@ def _optimized_first(args: dict[str, Any]) -> list[str]:
     return _ids(select(load_runs(), **args))
 
 
-@functools.cache
+_ENGINES: dict[tuple[str, str], Any] = {}
+
+
 def _engine(name: str, fmt: str) -> Any:
-    nested = not name.endswith("-flat")
-    engine = name.removesuffix("-flat")
-    return open_engine(load_runs() if fmt == "memory" else _file(fmt), engine, nested=nested)
+    """An engine over the runs, opened once for the module (closed by :func:`_close_engines`)."""
+    if (name, fmt) not in _ENGINES:
+        nested = not name.endswith("-flat")
+        source = load_runs() if fmt == "memory" else _file(fmt)
+        _ENGINES[name, fmt] = open_engine(source, name.removesuffix("-flat"), nested=nested)
+    return _ENGINES[name, fmt]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_engines():
+    """chdb keeps one database per process: an engine left open would clash with the next one."""
+    yield
+    for engine in _ENGINES.values():
+        if hasattr(engine, "close"):  # ClickHouse's; the others are released with the object
+            engine.close()
+    _ENGINES.clear()
 
 
 def _sql(name: str, fmt: str = "jsonl") -> Callable[[dict[str, Any]], list[str]]:
