@@ -1,4 +1,4 @@
-"""The README's benchmark chart: one PNG of four panels, drawn from ``python -m benchmarks`` results."""
+"""The benchmark chart of docs/benchmarks.md: one PNG of four panels, drawn from ``python -m benchmarks`` results."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Sequence, Union
 import attrs
 
 from . import catalog
-from .lexicon import is_name, quote
+from .lexicon import is_name, is_number, quote
 
 __all__ = [
     "Span", "Node", "Expr", "Value", "Literal",
@@ -63,8 +63,44 @@ def _tuple(value: Any) -> tuple[Any, ...]:
     return tuple(value)
 
 
+# ------------------------------------------------------------ shapes
+# Each node checks its own fields when built, so a hand-built tree has the shape the
+# parser, the builder and from_json give (a TypeError or ValueError otherwise) and no
+# later stage has to guard against, say, a Compare holding a list or a field as its value.
+
+
+def _shape(what: str, test: Callable[[Any], bool]) -> Callable[[Any, Any, Any], None]:
+    def validate(instance: Any, attribute: Any, value: Any) -> None:
+        if not test(value):
+            raise TypeError(f"{type(instance).__name__}.{attribute.name} must be {what}, not {value!r}")
+    return validate
+
+
+def _each(what: str, test: Callable[[Any], bool]) -> Callable[[Any, Any, Any], None]:
+    def validate(instance: Any, attribute: Any, value: Any) -> None:
+        for item in value:
+            if not test(item):
+                raise TypeError(f"{type(instance).__name__}.{attribute.name} holds only {what}, not {item!r}")
+    return validate
+
+
+def _is_scalar(v: Any) -> bool:
+    return isinstance(v, (String, Number, Bool, Null, Const))
+
+
+def _is_text(v: Any) -> bool:
+    return isinstance(v, str) and v != ""
+
+
+_SCALAR = _shape("a literal (String, Number, Bool, Null) or a Const", _is_scalar)
+_FIELD = _shape("a Field", lambda v: isinstance(v, Field))
+_EXPR = _shape("an Expr", lambda v: isinstance(v, Expr))
+_EXPRS = _each("Exprs", lambda v: isinstance(v, Expr))
+
+
 def _span() -> Any:
-    return attrs.field(default=None, eq=False, hash=False, repr=False, kw_only=True)
+    return attrs.field(default=None, eq=False, hash=False, repr=False, kw_only=True,
+                       validator=_shape("a Span or None", lambda v: v is None or isinstance(v, Span)))
 
 
 class Node:
@@ -76,7 +112,7 @@ class Node:
         return text(self)
 
     def to_json(self) -> Any:
-        """The JSON form of this node (see docs/json-form.md for the schema)."""
+        """The JSON form of this node (see docs/python-api.md "JSON form" for the schema)."""
         return to_json(self)
 
 
@@ -106,7 +142,7 @@ class Field(Node):
     server accepts); it is style only, so equality ignores it and it renders bare.
     """
 
-    name: str
+    name: str = attrs.field(validator=_shape("a non-empty str", _is_text))
     span: Span | None = _span()
     quoted: bool = attrs.field(default=False, eq=False, hash=False, repr=False, kw_only=True)
 
@@ -116,7 +152,7 @@ class Field(Node):
 
 @attrs.frozen(repr=False)
 class String(Node):
-    value: str
+    value: str = attrs.field(validator=_shape("a str", lambda v: isinstance(v, str)))
     span: Span | None = _span()
 
     def __repr__(self) -> str:
@@ -127,7 +163,8 @@ class String(Node):
 class Number(Node):
     """A number literal; ``text`` keeps its written form so ``0.0`` renders as ``0.0``."""
 
-    text: str
+    text: str = attrs.field(validator=_shape("a number literal such as 5 or -1.5e3",
+                                             lambda v: isinstance(v, str) and is_number(v)))
     span: Span | None = _span()
 
     @property
@@ -143,7 +180,7 @@ class Number(Node):
 
 @attrs.frozen(repr=False)
 class Bool(Node):
-    value: bool
+    value: bool = attrs.field(validator=_shape("a bool", lambda v: isinstance(v, bool)))
     span: Span | None = _span()
 
     def __repr__(self) -> str:
@@ -163,7 +200,7 @@ Scalar = Union[String, Number, Bool, Null]
 
 @attrs.frozen(repr=False)
 class ListLit(Node):
-    items: tuple[Value, ...] = attrs.field(converter=_tuple)
+    items: tuple[Value, ...] = attrs.field(converter=_tuple, validator=_each("literals", _is_scalar))
     span: Span | None = _span()
 
     def __repr__(self) -> str:
@@ -191,7 +228,8 @@ class Const(Node):
     """
 
     value: Any = attrs.field(hash=False, eq=_value_key)
-    literal: Scalar = attrs.field(eq=False, hash=False)
+    literal: Scalar = attrs.field(eq=False, hash=False, validator=_shape(
+        "a String, Number, Bool or Null", lambda v: isinstance(v, (String, Number, Bool, Null))))
     _hash_key: Any = attrs.field(init=False, eq=False, hash=True, repr=False)
 
     @_hash_key.default
@@ -219,7 +257,7 @@ Arg = Union["Expr", Field, Value]
 class And(Expr):
     """All operands true. Its direct children form one key/value binding scope (SPEC §5)."""
 
-    args: tuple[Expr, ...] = attrs.field(converter=_tuple)
+    args: tuple[Expr, ...] = attrs.field(converter=_tuple, validator=_EXPRS)
     span: Span | None = _span()
 
     def __repr__(self) -> str:
@@ -228,7 +266,7 @@ class And(Expr):
 
 @attrs.frozen(repr=False)
 class Or(Expr):
-    args: tuple[Expr, ...] = attrs.field(converter=_tuple)
+    args: tuple[Expr, ...] = attrs.field(converter=_tuple, validator=_EXPRS)
     span: Span | None = _span()
 
     def __repr__(self) -> str:
@@ -237,7 +275,7 @@ class Or(Expr):
 
 @attrs.frozen(repr=False)
 class Not(Expr):
-    arg: Expr
+    arg: Expr = attrs.field(validator=_EXPR)
     span: Span | None = _span()
 
     def __repr__(self) -> str:
@@ -248,9 +286,9 @@ class Not(Expr):
 class Compare(Expr):
     """``op(field, value)`` for ``op`` in eq neq gt gte lt lte."""
 
-    op: str
-    field: Field
-    value: Value
+    op: str = attrs.field(validator=_shape(f"one of {', '.join(COMPARISON_OPS)}", lambda v: v in COMPARISON_OPS))
+    field: Field = attrs.field(validator=_FIELD)
+    value: Value = attrs.field(validator=_SCALAR)
     span: Span | None = _span()
 
     def __repr__(self) -> str:
@@ -261,8 +299,8 @@ class Compare(Expr):
 class Has(Expr):
     """``has(tags, "x")`` or ``has(metadata, '{"k": "v"}')``."""
 
-    field: Field
-    value: Value
+    field: Field = attrs.field(validator=_FIELD)
+    value: Value = attrs.field(validator=_SCALAR)
     span: Span | None = _span()
 
     def __repr__(self) -> str:
@@ -273,8 +311,8 @@ class Has(Expr):
 class Exists(Expr):
     """``exists(metadata, "dotted.key")``."""
 
-    field: Field
-    key: Value
+    field: Field = attrs.field(validator=_FIELD)
+    key: Value = attrs.field(validator=_SCALAR)
     span: Span | None = _span()
 
     def __repr__(self) -> str:
@@ -285,8 +323,8 @@ class Exists(Expr):
 class In(Expr):
     """``in(field, [v1, v2, ...])``."""
 
-    field: Field
-    values: ListLit
+    field: Field = attrs.field(validator=_FIELD)
+    values: ListLit = attrs.field(validator=_shape("a ListLit", lambda v: isinstance(v, ListLit)))
     span: Span | None = _span()
 
     def __repr__(self) -> str:
@@ -297,9 +335,9 @@ class In(Expr):
 class Like(Expr):
     """``like(field, pattern)``, or ``notlike`` when ``negated``."""
 
-    field: Field
-    pattern: Value
-    negated: bool = False
+    field: Field = attrs.field(validator=_FIELD)
+    pattern: Value = attrs.field(validator=_SCALAR)
+    negated: bool = attrs.field(default=False, validator=_shape("a bool", lambda v: isinstance(v, bool)))
     span: Span | None = _span()
 
     def __repr__(self) -> str:
@@ -311,8 +349,9 @@ class Like(Expr):
 class Search(Expr):
     """``search("text")`` or, with ``field``, ``search(field, "text")``."""
 
-    text: Value
-    field: Field | None = None
+    text: Value = attrs.field(validator=_SCALAR)
+    field: Field | None = attrs.field(default=None, validator=_shape("a Field or None",
+                                                                     lambda v: v is None or isinstance(v, Field)))
     span: Span | None = _span()
 
     def __repr__(self) -> str:
@@ -326,8 +365,8 @@ class Call(Expr):
     Kept so the validator can report it with a position and a suggestion.
     """
 
-    name: str
-    args: tuple[Arg, ...] = attrs.field(converter=_tuple)
+    name: str = attrs.field(validator=_shape("a non-empty str", _is_text))
+    args: tuple[Arg, ...] = attrs.field(converter=_tuple, validator=_each("nodes", lambda v: isinstance(v, Node)))
     span: Span | None = _span()
 
     def __repr__(self) -> str:
@@ -496,7 +535,7 @@ _LEAF_JSON: dict[type, Callable[[Any], Any]] = {
 
 
 def to_json(node: Node) -> Any:
-    """The JSON form of ``node`` (docs/json-form.md): plain dicts, lists, strings and booleans."""
+    """The JSON form of ``node`` (docs/python-api.md "JSON form"): plain dicts, lists, strings and booleans."""
     for cls in type(node).__mro__:
         if cls in _LEAF_JSON:
             return _LEAF_JSON[cls](node)

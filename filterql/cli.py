@@ -436,7 +436,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=("python", "duckdb"), default="python",
                    help="python (streams any input) or duckdb (SQL over the files; fast on big exports)")
 
-    p = command("sql", _cmd_sql, "print the SQL query of a filter over filterql's run layout (README: SQL)")
+    p = command("sql", _cmd_sql, "print the SQL query of a filter over filterql's run layout (docs/sql.md)")
     p.add_argument("expr", metavar="EXPR", help="the filter, or - to read it from stdin")
     p.add_argument("--trace-filter", metavar="EXPR", help="trace_filter: the trace's root must match")
     p.add_argument("--tree-filter", metavar="EXPR", help="tree_filter: some run of the trace must match")

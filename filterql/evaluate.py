@@ -5,7 +5,7 @@ for the whole filter and builds it with ``exec``: every node becomes inline
 Python (``d.get("name") == "x"``), so evaluating a run never dispatches on the
 AST. This measured faster than composing one closure per node (see
 ``benchmarks/eval_bench.py``). Field reading lives in :mod:`filterql.runs`; the
-meaning of every construct is the README's Semantics section.
+meaning of every construct is the docs/semantics.md.
 
 The filter is first lowered (:func:`filterql.lowering.lower`) into a plan
 whose binding scopes (SPEC §5) and derived readings are explicit; this module

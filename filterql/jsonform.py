@@ -1,6 +1,6 @@
 """The JSON form of the syntax tree, for tools in other languages.
 
-One object per node, with exactly one tag key (README "JSON form")::
+One object per node, with exactly one tag key (docs/python-api.md "JSON form")::
 
     {"call": "eq", "args": [{"field": "run_type"}, {"string": "llm"}]}
     {"number": "0.0"}   {"bool": true}   {"null": null}   {"list": [{"string": "a"}]}

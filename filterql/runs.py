@@ -1,4 +1,4 @@
-"""Reading fields out of a run, as the README's Semantics section defines them.
+"""Reading fields out of a run, as the docs/semantics.md defines them.
 
 A run is a ``dict`` in LangSmith's run JSON (SPEC §4); a ``langsmith`` ``Run``
 object (or any pydantic model) is normalised once through its JSON dict form by

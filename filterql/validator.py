@@ -5,21 +5,20 @@ literal replaced by an :class:`ast.Const` holding the coerced value) or raises
 :class:`FilterValidationError`. The evaluator and SQL backends consume only
 checked trees, so values are interpreted here and nowhere else.
 
-The stages, in order: parse (text only); :func:`_malformed`, which rejects
-hand-built trees whose leaves are not what the node classes promise; the type
-check (``_Checker``, one rule per node type); then the warnings of
-:mod:`filterql.lint` and the server rules of :mod:`filterql.profiles`.
+The stages, in order: parse (text only); :func:`_too_deep`, for hand-built
+trees nested past the parser's limit (every other wrong shape, the node classes
+refuse when built); the type check (``_Checker``, one rule per node type); then
+the warnings of :mod:`filterql.lint` and the server rules of :mod:`filterql.profiles`.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any, Callable, Union
 
 import attrs
 
 from . import ast, catalog, lint, profiles
-from .ast import MAX_DEPTH, call_parts, make_call
+from .ast import MAX_DEPTH, make_call
 from .catalog import FieldSpec, FieldType
 from .checked import Checked, mark, plain
 from .coerce import CoercionError, coerce, describe, metadata_json
@@ -49,40 +48,9 @@ SIGNATURES = {
     "search": 'search("text") or search(field, "text")',
 }
 
-# ------------------------------------------------------------ malformed trees
+# ------------------------------------------------------------ depth
 
-_NUMBER_RE = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _SCALARS = (ast.String, ast.Number, ast.Bool, ast.Null)
-
-
-def _leaf_problem(node: Any) -> str:
-    """Why ``node`` cannot be in a tree at all (a hand-built leaf of the wrong type), or ''."""
-    if not isinstance(node, ast.Node):
-        return f"{type(node).__name__} {node!r} is not a filterql node"
-    span = getattr(node, "span", None)
-    if span is not None and not isinstance(span, ast.Span):
-        return f"{type(node).__name__}.span must be a Span or None"
-    if isinstance(node, ast.Field) and not (isinstance(node.name, str) and node.name):
-        return "Field.name must be a non-empty str"
-    if isinstance(node, ast.String) and not isinstance(node.value, str):
-        return "String.value must be a str"
-    if isinstance(node, ast.Number) and not (isinstance(node.text, str) and _NUMBER_RE.fullmatch(node.text)):
-        return f"Number.text must be a number literal such as 5 or -1.5, not {node.text!r}"
-    if isinstance(node, ast.Bool) and not isinstance(node.value, bool):
-        return "Bool.value must be a bool"
-    if isinstance(node, ast.Const) and not isinstance(node.literal, _SCALARS):
-        return "Const.literal must be a String, Number, Bool or Null"
-    if isinstance(node, ast.Call) and not (isinstance(node.name, str) and node.name):
-        return "Call.name must be a non-empty str"
-    if isinstance(node, ast.Compare) and not isinstance(node.op, str):
-        return "Compare.op must be a str"
-    if isinstance(node, ast.Like) and not isinstance(node.negated, bool):
-        return "Like.negated must be a bool"
-    if isinstance(node, ast.ListLit):
-        bad = next((i for i in node.items if isinstance(i, ast.Node) and not isinstance(i, (*_SCALARS, ast.Const))), None)
-        if bad is not None:
-            return f"a list holds only literals, not {describe(bad)}"
-    return ""
 
 
 def _children(node: ast.Node) -> tuple[Any, ...]:
@@ -92,27 +60,23 @@ def _children(node: ast.Node) -> tuple[Any, ...]:
     return kids
 
 
-def _malformed(root: ast.Node) -> list[Diagnostic]:
-    """Errors for a hand-built tree that no parser or builder could produce.
+def _too_deep(root: ast.Node) -> list[Diagnostic]:
+    """An error for a hand-built tree nested deeper than :data:`MAX_DEPTH` (parsed text never is).
 
     Iterative, so a tree nested deeper than Python's recursion limit is reported
-    (as ``too-deep``) instead of crashing the recursive stages after it.
+    instead of crashing the recursive stages after it. Every other shape a tree
+    could have wrong, its node classes refuse when it is built.
     """
-    stack: list[tuple[Any, int, Any]] = [(root, 0, None)]
+    stack: list[tuple[Any, int]] = [(root, 0)]
     while stack:
-        node, depth, parent = stack.pop()
+        node, depth = stack.pop()
         # Depth counts calls and lists, as the parser's limit does.
         depth += isinstance(node, (ast.Expr, ast.ListLit))
         if depth > MAX_DEPTH:
             return [at(getattr(root, "span", None), "error", "too-deep",
                        f"the filter is nested deeper than {MAX_DEPTH} levels",
                        "flatten nested and()/or() calls")]
-        problem = _leaf_problem(node)
-        if problem:
-            where = getattr(node, "span", None) if isinstance(node, ast.Node) else getattr(parent, "span", None)
-            return [at(where if isinstance(where, ast.Span) else None, "error", "malformed-node", problem,
-                       "build trees with filterql.parse, the builder or from_json")]
-        stack.extend((child, depth, node) for child in _children(node))
+        stack.extend((child, depth) for child in _children(node))
     return []
 
 
@@ -198,41 +162,9 @@ def _operator_hint(spec: FieldSpec, function: str) -> str:
     return ""
 
 
-def _as_call(node: ast.Expr) -> ast.Call:
-    """The generic call a typed node stands for: how a hand-built node of the wrong
-    shape (``Compare("eq", Field, Field)``) gets the parser's argument messages."""
-    parts = call_parts(node)
-    if parts is None:
-        raise TypeError(f"validate: no call form for node {type(node).__name__}")
-    return ast.Call(parts[0], parts[1], span=node.span)
-
-
-def _well_shaped(node: ast.Expr) -> bool:
-    """Whether ``node`` is what the parser would build for its call."""
-    call = _as_call(node)
-    made = make_call(call.name, call.args)
-    # Same class from the same arguments: a hand-built Compare(String, ...) is not a quoted field.
-    return type(made) is type(node) and all(a is b for a, b in zip(call_parts(made)[1], call.args))  # type: ignore[index]
-
-
-def _shaped(rule: Callable[[_Checker, Any], ast.Expr]) -> Callable[[_Checker, Any], ast.Expr]:
-    """Send a hand-built node of the wrong shape to the generic call rule."""
-    def checked(c: _Checker, node: ast.Expr) -> ast.Expr:
-        if _well_shaped(node):
-            return rule(c, node)
-        call = _as_call(node)
-        if isinstance(make_call(call.name, call.args), ast.Call):
-            _check_call(c, call)
-        else:  # e.g. Compare("has", ...): valid as another node class, not as this one
-            c.error(node, "malformed-node", f"{type(node).__name__} cannot hold {call.name}()",
-                    "build trees with filterql.parse, the builder or from_json")
-        return node
-
-    checked.__name__ = rule.__name__
-    return checked
-
-
 def _check_bool(c: _Checker, node: ast.And | ast.Or) -> ast.Expr:
+    if not node.args:  # the one shape a node class allows and the language does not: and()
+        return _check_call(c, ast.Call("and" if isinstance(node, ast.And) else "or", [], span=node.span))
     return attrs.evolve(node, args=tuple(c.check(a) for a in node.args))
 
 
@@ -390,15 +322,15 @@ def _literal_text(node: ast.Node) -> str:
 
 
 _DISPATCH: dict[type, Callable[[_Checker, Any], ast.Expr]] = {
-    ast.And: _shaped(_check_bool),
-    ast.Or: _shaped(_check_bool),
-    ast.Not: _shaped(_check_not),
-    ast.Compare: _shaped(_check_compare),
-    ast.Has: _shaped(_check_has),
-    ast.Exists: _shaped(_check_exists),
-    ast.In: _shaped(_check_in),
-    ast.Like: _shaped(_check_like),
-    ast.Search: _shaped(_check_search),
+    ast.And: _check_bool,
+    ast.Or: _check_bool,
+    ast.Not: _check_not,
+    ast.Compare: _check_compare,
+    ast.Has: _check_has,
+    ast.Exists: _check_exists,
+    ast.In: _check_in,
+    ast.Like: _check_like,
+    ast.Search: _check_search,
     ast.Call: _check_call,
 }
 
@@ -436,9 +368,9 @@ def _analyze(filter: FilterInput, context: str, profile: str) -> tuple[ast.Expr 
         expr, text = plain(filter), ""
     else:
         raise TypeError(f"expected a filter string or an Expr, not {type(filter).__name__}")
-    malformed = _malformed(expr)
-    if malformed:
-        return None, malformed, text
+    too_deep = _too_deep(expr)
+    if too_deep:
+        return None, too_deep, text
     checker = _Checker(context)
     typed = checker.check(expr)
     diagnostics = checker.diagnostics

@@ -1,4 +1,4 @@
-"""Unit tests of the evaluator, select(), run sources and `filterql match`, rule by rule (README Semantics)."""
+"""Unit tests of the evaluator, select(), run sources and `filterql match`, rule by rule (docs/semantics.md)."""
 
 from __future__ import annotations
 

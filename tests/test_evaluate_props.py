@@ -1,6 +1,6 @@
 """The compiled predicate agrees with a deliberately simple tree-walking interpreter.
 
-The reference below re-reads the README's Semantics section on its own — its own
+The reference below re-reads the docs/semantics.md on its own — its own
 flattening, timestamp parsing, LIKE (a textbook dynamic program) and search —
 sharing nothing with ``filterql.evaluate``/``runs``/``like`` but the checked AST.
 """

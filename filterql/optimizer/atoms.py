@@ -2,7 +2,7 @@
 
 A condition on a single-valued field (see :func:`base.scalar_spec`) holds for a
 set of values of that field; a missing or null field has the value NULL, which
-only ``eq(f, null)`` accepts (README "Logic and nulls"). Every answer here is
+only ``eq(f, null)`` accepts (docs/semantics.md "Logic and nulls"). Every answer here is
 *proven* or ``False``: an incomparable pair of values is never assumed ordered.
 """
 

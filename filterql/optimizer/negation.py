@@ -1,6 +1,6 @@
 """``not`` push-down, only where the result means exactly the same.
 
-Under the README's null rules ``not(eq(error, "x"))`` is true for a run without
+Under the null rules of docs/semantics.md ``not(eq(error, "x"))`` is true for a run without
 an error while ``neq(error, "x")`` is false, so a comparison is negated only on a
 field the catalog marks non-nullable, or against ``null`` itself. De Morgan is
 exact in two-valued logic but not across a binding scope: ``not(and(eq(K, a),

@@ -2,7 +2,7 @@
 
 ``to_sql`` renders the query for a dialect; ``select_ids`` / ``open_engine``
 load runs into DuckDB and run the query there, on ClickHouse (chdb) or on
-Apache DataFusion. See README "SQL" for the layout and the exactness rules.
+Apache DataFusion. See docs/sql.md for the layout and the exactness rules.
 """
 
 from __future__ import annotations

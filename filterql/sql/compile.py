@@ -2,7 +2,7 @@
 
 Values become sqlglot literals (quoted by sqlglot per dialect) and column
 names come from the catalog, so no text from a filter is ever spliced into
-SQL. SQL's three-valued logic is made two-valued (README "Semantics"): in a
+SQL. SQL's three-valued logic is made two-valued (docs/semantics.md): in a
 positive position a NULL comparison already acts as false in WHERE, and under
 a ``not`` every atom is wrapped in ``COALESCE(atom, FALSE)``.
 
@@ -247,7 +247,7 @@ def compile_where(typed: ast.Expr, run: str = "r", *, search_limit: int | None =
                   nested: bool = False) -> exp.Expression:
     """The checked filter ``typed`` as a boolean over the ``runs`` row aliased ``run``.
 
-    ``nested`` targets DuckDB's nested layout (README "SQL"); the default is the
+    ``nested`` targets DuckDB's nested layout (docs/sql.md); the default is the
     flat layout every engine has.
     """
     return compile_plan(lower(typed), _Ctx(run=run, search_limit=search_limit, nested=nested))

@@ -4,7 +4,7 @@ An :class:`~filterql.plan.EntryExists`'s tests become the WHERE clause of one
 subquery over ``run_entries`` (alias ``e``), so they hold on the same entry;
 :class:`~filterql.plan.NoEntry` is its negation.
 Every per-entry test is two-valued (never NULL), following the evaluator's
-rules in README "Semantics".
+rules in docs/semantics.md.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def _member_entries(ctx: _Ctx, source: plan.MemberEntries, tests: tuple[plan.Ent
 
 
 def _entry_value_eq(value: Any, column: str = "vnum") -> exp.Expression:
-    """One entry's value equals ``value`` (README "Family values"); never NULL."""
+    """One entry's value equals ``value`` (docs/semantics.md "Family values"); never NULL."""
     vtype, vstr = _col("vtype", "e"), _col("vstr", "e")
     if value is None:
         return exp.EQ(this=vtype, expression=_str("null"))

@@ -1,4 +1,4 @@
-"""The relational layout filterql's SQL runs against (README "SQL").
+"""The relational layout filterql's SQL runs against (docs/sql.md).
 
 Three tables, one row per run, per tag and per flattened family entry:
 
@@ -7,7 +7,7 @@ Three tables, one row per run, per tag and per flattened family entry:
     Timestamps are ``*_us`` BIGINT microseconds since the Unix epoch (UTC) and
     ``latency_us`` is ``end_time_us - start_time_us``, so time arithmetic is
     exact integer arithmetic. Costs are DECIMAL(38, 18). ``is_root`` and
-    ``thread_id`` are derived as the README's Semantics say; ``thread_id`` is
+    ``thread_id`` are derived as the docs/semantics.md says; ``thread_id`` is
     NULL unless the thread is a string, and ``has_thread_id`` says whether the
     run has a thread at all.
 ``run_tags`` ``(run_id, tag)``
@@ -74,7 +74,7 @@ RUN_COLUMNS: Mapping[str, str] = MappingProxyType({
     **{column_of(name): _SQL_TYPE[spec.type] for name, spec in FIELDS.items() if spec.type in _SQL_TYPE},
     THREAD_PRESENT: "BOOLEAN",
 })
-#: DuckDB's layout adds these to ``runs`` (README "SQL": the nested layout), with two macros,
+#: DuckDB's layout adds these to ``runs`` (docs/sql.md: the nested layout), with two macros,
 #: ``filterql_key_entries(family, key)`` and ``filterql_doc_contains(doc, term, limit)``, so
 #: tags, key lookups and search need no semi-join. The other engines get the flat tables.
 NESTED_COLUMNS: Mapping[str, str] = MappingProxyType({

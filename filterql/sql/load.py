@@ -61,7 +61,7 @@ def connect(progress: bool | None = None) -> duckdb.DuckDBPyConnection:
     import duckdb
 
     con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")  # a timestamp without offset is UTC (README "Values")
+    con.execute("SET TimeZone = 'UTC'")  # a timestamp without offset is UTC (docs/semantics.md "Values")
     show = sys.stderr.isatty() if progress is None else progress
     con.execute(f"SET enable_progress_bar = {'true' if show else 'false'}")
     return con
@@ -213,7 +213,7 @@ s7 AS (SELECT *, {_VTYPE} AS vtype,
               CASE WHEN st = 'DOUBLE' THEN TRY_CAST(sraw AS {dec}) END AS sdec FROM s6),
 typed AS (
   SELECT run_id, family, key, vtype, vstr,
-         -- NULL unless the number fits DECIMAL(38, 18) exactly (README "SQL").
+         -- NULL unless the number fits DECIMAL(38, 18) exactly (docs/sql.md).
          CASE WHEN vtype = 'number' AND length(split_part(ltrim(vstr, '-'), '.', 2)) <= 18
                    AND length(split_part(ltrim(vstr, '-'), '.', 1)) <= 20 THEN TRY_CAST(vstr AS {dec}) END AS vnum,
          CASE st WHEN 'BOOLEAN' THEN CASE WHEN sraw = 'true' THEN 1 ELSE 0 END
@@ -291,7 +291,7 @@ _DOCS = {"metadata": "json_extract(extra_text, '$.metadata')", "inputs": "inputs
 
 
 def _macros() -> str:
-    """DuckDB macros of the nested layout (README "SQL"): direct key lookup and search over a document."""
+    """DuckDB macros of the nested layout (docs/sql.md): direct key lookup and search over a document."""
     # A member of a non-object is NULL, so '$.metadata."k"' is exactly metadata's member k.
     paths = {"metadata": ("extra", "'$.metadata.\"'"), "input": ("inputs", "'$.\"'"), "output": ("outputs", "'$.\"'")}
     member = " ".join(f"WHEN {_lit(f)} THEN json_extract({col}, {prefix} || k || '\"')"
@@ -307,7 +307,7 @@ CREATE OR REPLACE MACRO filterql_doc_contains(doc, term, lim) AS
 CREATE OR REPLACE MACRO filterql_doc_contains_plain(doc, term, lim) AS
   (strpos(lower(CAST(doc AS VARCHAR)), term) > 0 OR contains(CAST(doc AS VARCHAR), '\\u'))
   AND filterql_doc_contains(doc, term, lim);
--- The leaves reached from v through arrays only (the entries of v's key, README "Flattening"): each
+-- The leaves reached from v through arrays only (the entries of v's key, docs/semantics.md "Flattening"): each
 -- step replaces arrays by their elements and drops objects; 1 + v's arrays steps reach every depth.
 CREATE OR REPLACE MACRO filterql_array_leaves(v) AS list_filter(list_reduce(
     range(1 + len(list_filter(json_extract(v, '$..*'), lambda x: json_type(x) = 'ARRAY'))),

@@ -2,7 +2,7 @@
 
 ``and(eq(metadata_key, "k"), eq(metadata_value, "v"))`` asks for an entry with
 key ``k``. When ``k`` is plain (no dot, so only the document's member ``k``
-can give it, README "Flattening"), its entries are that member when it is a
+can give it, docs/semantics.md "Flattening"), its entries are that member when it is a
 leaf, or the leaves reached from it through arrays only when it is an array
 (macro ``filterql_array_leaves``). The scope then becomes a row-level test of
 ``json_type`` and ``json_extract_string`` at the path ``$."k"`` — no
@@ -26,7 +26,7 @@ __all__ = ["key_lookup", "typed_lookup"]
 
 #: Keys whose entries can only come from the document's member of that name.
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_\-]+")
-#: Strings that might be the JSON text of a number or boolean (README "Family values"): left to
+#: Strings that might be the JSON text of a number or boolean (docs/semantics.md "Family values"): left to
 #: the general path, which computes numbers' normalized text.
 _MAYBE_NUMBER = re.compile(r"[-+0-9.eE]*|(?i:[-+]?(nan|inf|infinity))|true|false")
 #: Where each family's member ``k`` is: a runs column of the nested layout and a JSON path prefix.
@@ -54,7 +54,7 @@ def _value_test(value: Any, typed: bool) -> _Test | None:
 
 
 def _plain_text(value: Any) -> bool:
-    """Whether ``value`` is a string only a string member can spell as its JSON text (README "Family values")."""
+    """Whether ``value`` is a string only a string member can spell as its JSON text (docs/semantics.md "Family values")."""
     return isinstance(value, str) and not _MAYBE_NUMBER.fullmatch(value) and not value.startswith(("[", "{"))
 
 
