@@ -11,7 +11,7 @@ import json
 import re
 import uuid
 from datetime import date, datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Callable
 
 from . import ast
@@ -123,26 +123,99 @@ def _timestamp(lit: ast.Node) -> datetime:
     return parse_timestamp(lit.value)
 
 
+# ------------------------------------------------------------ numbers
+
+#: The smallest magnitude of a nonzero number literal: 1e-1000. Finer numbers are refused, so no
+#: stage ever meets an exponent that costs time or memory to expand (README "Numbers").
+MIN_EXPONENT = -1000
+_INT64 = 2**63 - 1
+_DEC = Decimal(10) ** 20  # DECIMAL(38, 18): 20 integer digits
+#: The numbers each numeric field type holds: a test, and how the message names the range.
+RANGES: dict[FieldType, tuple[Callable[[Decimal], bool], str]] = {
+    FieldType.INTEGER: (lambda v: -_INT64 - 1 <= v <= _INT64, "from -2^63 to 2^63-1 (signed 64-bit integers)"),
+    FieldType.SECONDS: (lambda v: abs(v) <= Decimal(_INT64).scaleb(-6),
+                        "from -9223372036854.775807 to 9223372036854.775807 seconds (signed 64-bit microseconds)"),
+    FieldType.DECIMAL: (lambda v: abs(v) < _DEC, "strictly between -1e20 and 1e20 (DECIMAL(38, 18))"),
+}
+RANGES[FieldType.FAMILY_VALUE] = RANGES[FieldType.FAMILY_SCORE] = RANGES[FieldType.DECIMAL]
+_NUMBER_PARTS = re.compile(r"\s*([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*")
+
+
+def _magnitude(text: str) -> int | None:
+    """The decimal exponent of the leading digit of number ``text`` (``Decimal.adjusted``), None for zero.
+
+    Read from the text, so an exponent of any length costs time linear in the text.
+    """
+    m = _NUMBER_PARTS.fullmatch(text)
+    assert m is not None, text
+    whole, fraction, exponent = m.group(2), m.group(3) or "", m.group(4) or "0"
+    digits = (whole + fraction).lstrip("0")
+    if not digits:
+        return None
+    sign, exp_digits = ("-", exponent[1:]) if exponent[:1] == "-" else ("", exponent.lstrip("+"))
+    exp_digits = exp_digits.lstrip("0") or "0"
+    if len(exp_digits) > 30:  # far beyond every range either way
+        return 10**30 if not sign else -(10**30)
+    return len(digits) - len(fraction) - 1 + int(sign + exp_digits)
+
+
+def number_in_range(field_type: FieldType, text: str) -> Decimal:
+    """The exact value of number ``text`` for a field of ``field_type``, or :class:`CoercionError` when
+    it lies outside the type's range (:data:`RANGES`) or is nonzero and finer than 1e-1000."""
+    magnitude = _magnitude(text)
+    fits, words = RANGES[field_type]
+    if magnitude is not None:
+        if magnitude < MIN_EXPONENT:
+            raise CoercionError(f"{_short(text)} is too close to zero: nonzero numbers are at least 1e{MIN_EXPONENT} "
+                                "in magnitude", "write 0, or a number with fewer leading zeros")
+        if magnitude > 40:
+            raise _out_of_range(text, words)
+    value = Decimal(text.strip())
+    if not fits(value):
+        raise _out_of_range(text, words)
+    return value
+
+
+def _short(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= 40 else f"{text[:18]}...{text[-18:]} ({len(text)} characters)"
+
+
+def _out_of_range(text: str, words: str) -> CoercionError:
+    return CoercionError(f"{_short(text)} is out of range: this field holds numbers {words}",
+                         "no value of this field reaches that number; write a bound inside the range")
+
+
+def _exact_number(field_type: FieldType, text: str) -> int | Decimal:
+    """``text`` in range, as an ``int`` when written without point or exponent (as ``Number.value``)."""
+    value = number_in_range(field_type, text)
+    return int(value) if not any(c in text for c in ".eE") else value
+
+
 def _seconds(lit: ast.Node) -> Decimal:
     if isinstance(lit, ast.Number):
-        return Decimal(lit.text)
+        return number_in_range(FieldType.SECONDS, lit.text)
     if isinstance(lit, ast.String):
-        return parse_duration(lit.value)
+        seconds = parse_duration(lit.value)
+        fits, words = RANGES[FieldType.SECONDS]
+        if not fits(seconds):
+            raise _out_of_range(lit.value, words)
+        return seconds
     raise _expect("a number of seconds or a duration string", lit, 'e.g. gt(latency, "5s") or gt(latency, 5)')
 
 
 def _integer(lit: ast.Node) -> int | Decimal:
     if isinstance(lit, ast.Number):
-        return lit.value
+        return _exact_number(FieldType.INTEGER, lit.text)
     hint = f"write the number without quotes: {lit.value}" if isinstance(lit, ast.String) and _is_number(lit.value) else ""
     raise _expect("a number", lit, hint)
 
 
 def _decimal(lit: ast.Node) -> Decimal:
     if isinstance(lit, ast.Number):
-        return Decimal(lit.text)
+        return number_in_range(FieldType.DECIMAL, lit.text)
     if isinstance(lit, ast.String) and _is_number(lit.value):
-        return Decimal(lit.value.strip())  # the API sends costs as strings
+        return number_in_range(FieldType.DECIMAL, lit.value)  # the API sends costs as strings
     raise _expect("a number", lit)
 
 
@@ -160,7 +233,7 @@ def _family_value(lit: ast.Node) -> Any:
     if isinstance(lit, ast.String):
         return lit.value
     if isinstance(lit, ast.Number):
-        return lit.value
+        return _exact_number(FieldType.FAMILY_VALUE, lit.text)
     if isinstance(lit, ast.Bool):
         return lit.value
     raise _expect("a string, number or boolean", lit)
@@ -168,18 +241,15 @@ def _family_value(lit: ast.Node) -> Any:
 
 def _score(lit: ast.Node) -> int | Decimal:
     if isinstance(lit, ast.Number):
-        return lit.value
+        return _exact_number(FieldType.FAMILY_SCORE, lit.text)
     if isinstance(lit, ast.Bool):
         return int(lit.value)
     raise _expect("a number", lit, "feedback scores are numbers, e.g. gt(feedback_score, 0.5)")
 
 
 def _is_number(text: str) -> bool:
-    try:
-        Decimal(text.strip())
-    except (InvalidOperation, ValueError):
-        return False
-    return text.strip() != "" and Decimal(text.strip()).is_finite()
+    """Whether string ``text`` spells a finite decimal number (costs are sent as strings)."""
+    return _NUMBER_PARTS.fullmatch(text) is not None and any(c.isdigit() for c in text.split("e")[0].split("E")[0])
 
 
 _COERCERS: dict[FieldType, Callable[[ast.Node], Any]] = {

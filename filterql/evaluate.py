@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import re
 from decimal import Decimal
 from typing import Any, Callable, Protocol
 
@@ -38,6 +39,7 @@ class Predicate(Protocol):
     def __call__(self, run: Any) -> bool: ...
 
 
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _LEAF_TYPES = frozenset({str, int, float, bool, type(None), Decimal})
 _OPS = {"eq": "==", "neq": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 #: How to read the object whose members a family's dotless keys name.
@@ -127,6 +129,8 @@ def _could_be_json_text(text: str) -> bool:
     """Whether some number or boolean leaf has ``text`` as its JSON text (so a string literal may match it)."""
     if text in ("true", "false"):
         return True
+    if not _PLAIN_NUMBER.fullmatch(text):  # a JSON text is plain: no exponent to expand
+        return False
     n = runs.number(text)
     return n is not None and runs.json_text(n) == text
 

@@ -106,7 +106,7 @@ def _grid(op: str, col: exp.Expression, value: int | Decimal, scale: int,
     ever compares a fixed-point column with a float or with a literal it would
     round; literals beyond the column's range give the constant answer.
     """
-    scaled = _EXACT.multiply(Decimal(value), Decimal(10) ** scale)
+    scaled = Decimal(value).scaleb(scale, _exact(value))
     present = exp.Not(this=exp.Is(this=col, expression=exp.Null()))
     on_grid = scaled == scaled.to_integral_value()
     low = int(scaled.to_integral_value(decimal.ROUND_FLOOR))
@@ -121,6 +121,15 @@ def _grid(op: str, col: exp.Expression, value: int | Decimal, scale: int,
     if bound < -limit:
         return present if op in ("gt", "gte") else exp.false()
     return _cmp(op, col, make(bound))
+
+
+def _exact(value: int | Decimal) -> decimal.Context:
+    """A context in which shifting ``value`` by a few powers of ten is exact: as many digits as it has.
+
+    Checked literals lie within 1e-1000 and 1e20 (``coerce.RANGES``), so the exponent always fits.
+    """
+    digits = len(Decimal(value).as_tuple().digits)
+    return decimal.Context(prec=digits + 40, Emin=decimal.MIN_EMIN, Emax=decimal.MAX_EMAX)
 
 
 def _micros(value: _dt.datetime) -> int:
@@ -170,7 +179,7 @@ def _scalar_literal(spec_type: FieldType, op: str, col: exp.Expression, value: A
     if spec_type is FieldType.TIMESTAMP:
         return _cmp(op, col, _int(_micros(value)))
     if spec_type is FieldType.SECONDS:
-        return _grid(op, col, _EXACT.multiply(Decimal(value), Decimal(10) ** 6), 0, _int, _BIGINT)
+        return _grid(op, col, Decimal(value).scaleb(6, _exact(value)), 0, _int, _BIGINT)
     if spec_type is FieldType.INTEGER:
         return _grid(op, col, value, 0, _int, _BIGINT)
     if spec_type is FieldType.DECIMAL:
