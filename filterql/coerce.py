@@ -12,7 +12,7 @@ import re
 import uuid
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from . import ast
 from .catalog import FieldType
@@ -43,6 +43,27 @@ def describe(lit: ast.Node) -> str:
     if isinstance(lit, ast.Field):
         return f"the field {lit.name}"
     return "a call"
+
+
+def lone_surrogate(text: str) -> int | None:
+    """The index of the first lone surrogate in ``text`` (a string UTF-8 cannot encode), or None."""
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        return e.start
+    return None
+
+
+def surrogate_error(text: str, where: str = "the string") -> CoercionError | None:
+    """The error for a string no engine can store (README "Strings in the language"), or None."""
+    at = lone_surrogate(text)
+    if at is None:
+        return None
+    return CoercionError(f"{where} holds a lone surrogate \\u{ord(text[at]):04x} (character {at + 1}), "
+                         "which UTF-8 cannot encode, so no engine can store or match it",
+                         "write the character itself, or both halves of a surrogate pair (\\ud83d\\ude00)")
 
 
 def _expect(kind: str, lit: ast.Node, hint: str = "") -> CoercionError:
@@ -294,6 +315,9 @@ def metadata_json(lit: ast.Node) -> dict[str, Any]:
     # The same bound as the filter's own nesting: later stages walk this object recursively.
     if _json_depth(value) > MAX_DEPTH:
         raise too_deep
+    bad = next((s for s in _json_strings(value) if lone_surrogate(s) is not None), None)
+    if bad is not None:
+        raise surrogate_error(bad, "the JSON object")  # type: ignore[misc]
     if not isinstance(value, dict):
         raise CoercionError("has(metadata, ...) takes a JSON object",
                             """write e.g. has(metadata, '{"environment": "production"}')""")
@@ -310,3 +334,17 @@ def _json_depth(value: Any) -> int:
             deepest = max(deepest, depth)
             stack.extend((child, depth + 1) for child in children)
     return deepest
+
+
+def _json_strings(value: Any) -> Iterator[str]:
+    """Every key and string leaf of a JSON value (iterative: it may be deep)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            yield node
+        elif isinstance(node, dict):
+            yield from node
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)

@@ -21,7 +21,7 @@ from . import ast, catalog, lint, profiles
 from .ast import MAX_DEPTH, make_call
 from .catalog import FieldSpec, FieldType
 from .checked import Checked, mark, plain
-from .coerce import CoercionError, coerce, describe, metadata_json
+from .coerce import CoercionError, coerce, describe, metadata_json, surrogate_error
 from .diagnostics import Diagnostic, at
 from .errors import FilterSyntaxError, FilterValidationError
 from .hints import dotted_field_hint, suggest
@@ -78,6 +78,19 @@ def _too_deep(root: ast.Node) -> list[Diagnostic]:
                        "flatten nested and()/or() calls")]
         stack.extend((child, depth) for child in _children(node))
     return []
+
+
+def _unencodable(root: ast.Node) -> list[Diagnostic]:
+    """An error for each string literal holding a lone surrogate: UTF-8, and so every engine, cannot hold it."""
+    found, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.String):
+            error = surrogate_error(node.value)
+            if error is not None:
+                found.append(at(node.span, "error", "bad-value", error.message, error.hint))
+        stack.extend(_children(node))
+    return found
 
 
 # ------------------------------------------------------------------ type check
@@ -373,7 +386,7 @@ def _analyze(filter: FilterInput, context: str, profile: str) -> tuple[ast.Expr 
         return None, too_deep, text
     checker = _Checker(context)
     typed = checker.check(expr)
-    diagnostics = checker.diagnostics
+    diagnostics = _unencodable(expr) + checker.diagnostics
     if not diagnostics:  # the later stages read only well-typed trees
         diagnostics = lint.lint(typed) + profiles.server_diagnostics(typed, profile)
     return typed, sorted(diagnostics, key=_position), text
