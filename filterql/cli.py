@@ -333,14 +333,34 @@ def _timestamp_arg(text: str) -> str:
     return text
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, not {text!r}")
-    return value
+_INT64 = 2**63 - 1  # what every engine's LIMIT takes
+
+
+def _count(low: int) -> Callable[[str], int]:
+    """An argparse type: an integer from ``low`` to 2^63-1 (a usage error otherwise, exit 2)."""
+    def parse_count(text: str) -> int:
+        digits = text.strip()
+        value = int(digits) if digits.isdigit() and digits.isascii() and len(digits) <= 19 else -1
+        if not low <= value <= _INT64:
+            raise argparse.ArgumentTypeError(f"expected an integer from {low} to 2^63-1, not {text[:40]!r}")
+        return value
+
+    parse_count.__name__ = "integer"
+    return parse_count
+
+
+#: The optional extra that brings each importable package (pyproject.toml's extras).
+_EXTRAS = {"sqlglot": "sql", "duckdb": "sql", "pyarrow": "parquet", "chdb": "clickhouse", "datafusion": "datafusion",
+           "langsmith": "langsmith"}
+
+
+def _missing_extra(error: ModuleNotFoundError) -> str | None:
+    """The usage message for a command whose optional extra is not installed, or None for another import error."""
+    package = (error.name or "").split(".")[0]
+    extra = _EXTRAS.get(package)
+    if extra is None:
+        return None
+    return f"this command needs the optional '{extra}' extra ({package} is not installed): pip install 'filterql[{extra}]'"
 
 
 def _boolean(text: str) -> bool:
@@ -428,10 +448,10 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-id", dest="run_ids", action="append", metavar="UUID",
                    help="these runs only, ignoring every other filter (repeatable)")
     p.add_argument("--select", action="append", metavar="FIELDS", help="print only these fields (repeatable, or comma-separated)")
-    p.add_argument("--limit", type=_positive_int, metavar="N", help="at most N runs, newest first")
+    p.add_argument("--limit", type=_count(0), metavar="N", help="at most N runs, newest first")
     p.add_argument("--ids-only", action="store_true", help="print matching run ids, one per line")
     p.add_argument("--skip-invalid", action="store_true", help="skip malformed lines and incomplete runs (counted on stderr)")
-    p.add_argument("--search-limit", type=_positive_int, metavar="N",
+    p.add_argument("--search-limit", type=_count(1), metavar="N",
                    help="search only the first N characters of each value (LangSmith's index: 250)")
     p.add_argument("--engine", choices=("python", "duckdb"), default="python",
                    help="python (streams any input) or duckdb (SQL over the files; fast on big exports)")
@@ -466,6 +486,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _report(e)
     except _Usage as e:
         parser.error(str(e))  # exits 2
+    except ModuleNotFoundError as e:
+        message = _missing_extra(e)
+        if message is None:
+            raise
+        parser.error(message)
     except BrokenPipeError:  # e.g. `filterql match ... | head`
         return EXIT_OK
     return EXIT_OK
