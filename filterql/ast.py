@@ -104,9 +104,31 @@ def _span() -> Any:
 
 
 class Node:
-    """Base of every node; ``str()`` renders the canonical filter text."""
+    """Base of every node; ``str()`` renders the canonical filter text.
 
-    __slots__ = ()
+    Equality, hashing and ``repr`` never recurse through the tree (see "Deep trees" below), so a
+    hand-built tree nested deeper than Python's recursion limit compares, hashes and prints.
+    """
+
+    __slots__ = ("_structure_hash",)  # computed on first use, children first (see "Deep trees")
+
+    def __hash__(self) -> int:
+        try:
+            return self._structure_hash
+        except AttributeError:
+            _hash_tree(self)
+            return self._structure_hash
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if type(other) is not type(self):
+            return NotImplemented
+        return _same_tree(self, other)  # type: ignore[arg-type]
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
 
     def __str__(self) -> str:
         return text(self)
@@ -529,21 +551,42 @@ _LEAF_JSON: dict[type, Callable[[Any], Any]] = {
     Number: lambda n: {"number": n.text},
     Bool: lambda n: {"bool": n.value},
     Null: lambda n: {"null": None},
-    ListLit: lambda n: {"list": [to_json(i) for i in n.items]},
-    Const: lambda n: to_json(n.literal),
 }
 
 
-def to_json(node: Node) -> Any:
-    """The JSON form of ``node`` (docs/python-api.md "JSON form"): plain dicts, lists, strings and booleans."""
+def _json_parts(node: Node) -> tuple[Callable[[list[Any]], Any], tuple[Node, ...]]:
+    """How ``node``'s JSON form is built from its children's, and those children."""
     for cls in type(node).__mro__:
         if cls in _LEAF_JSON:
-            return _LEAF_JSON[cls](node)
+            return lambda _: _LEAF_JSON[cls](node), ()
+    if isinstance(node, ListLit):
+        return lambda items: {"list": items}, node.items
+    if isinstance(node, Const):
+        return lambda literal: literal[0], (node.literal,)
     parts = call_parts(node)
     if parts is None:
         raise TypeError(f"to_json: no rule for node type {type(node).__name__}")
     name, args = parts
-    return {"call": name, "args": [to_json(a) for a in args]}
+    return lambda items: {"call": name, "args": items}, tuple(args)
+
+
+def to_json(node: Node) -> Any:
+    """The JSON form of ``node`` (docs/python-api.md "JSON form"): plain dicts, lists, strings and booleans.
+
+    Built children first with an explicit stack, so a hand-built tree of any depth converts.
+    """
+    built: dict[int, Any] = {}
+    stack: list[tuple[Node, Any]] = [(node, None)]
+    while stack:
+        current, parts = stack.pop()
+        if parts is None:
+            parts = _json_parts(current)
+            stack.append((current, parts))
+            stack.extend((child, None) for child in parts[1] if id(child) not in built)
+            continue
+        make, kids = parts
+        built[id(current)] = make([built[id(k)] for k in kids])
+    return built[id(node)]
 
 
 # ------------------------------------------------------------ binding scopes
@@ -724,3 +767,129 @@ def or_(*operands: Expr) -> Expr:
 def not_(operand: Expr) -> Expr:
     """``not(operand)``."""
     return Not(_operands("not_", (operand,))[0])
+
+
+# ------------------------------------------------------------- deep trees
+# attrs' generated __eq__/__hash__ and the __repr__s above recurse once per level; a hand-built tree
+# deeper than Python's recursion limit would raise RecursionError in them. So every node class uses
+# Node's hash (computed once per node, from its children's, by an explicit stack) and Node's iterative __eq__;
+# each __repr__ is kept, with an iterative fallback when its recursion runs out (repr is pure, so
+# the retry prints the same text).
+
+
+def _attributes(cls: type) -> tuple[tuple[str, bool, bool, Any], ...]:
+    """(name, compared, hashed, eq key function or None) of each attrs field equality or hashing reads."""
+    rows = ((a.name, bool(a.eq), bool(a.eq if a.hash is None else a.hash), a.eq_key) for a in attrs.fields(cls))
+    return tuple(row for row in rows if row[1] or row[2])
+
+
+def _hashed_fields(node: Node) -> list[Any]:
+    out = []
+    for name, _, hashed, key in _FIELDS[type(node)]:
+        if hashed:
+            value = getattr(node, name)
+            out.append(key(value) if key else value)
+    return out
+
+
+def _hash_tree(root: Node) -> None:
+    """Give ``root`` and every node below it without one its structure hash, children first.
+
+    A node's hash combines its class, its own fields and its children's (cached) hashes, so each
+    node is hashed once, without recursion.
+    """
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, ready = stack.pop()
+        if ready:
+            object.__setattr__(node, "_structure_hash", hash((type(node).__name__, *_hashed_fields(node))))
+        elif not hasattr(node, "_structure_hash"):
+            stack.append((node, True))
+            stack.extend((k, False) for k in children(node))
+
+
+def _same_tree(a: Node, b: Node) -> bool:
+    """Structural equality of two nodes of one class, walking both trees with an explicit stack."""
+    pairs = [(a, b)]
+    while pairs:
+        x, y = pairs.pop()
+        if x is y:
+            continue
+        if type(x) is not type(y) or hash(x) != hash(y):
+            return False
+        for name, compared, _, key in _FIELDS[type(x)]:
+            if not compared:
+                continue
+            vx, vy = getattr(x, name), getattr(y, name)
+            if key is not None:
+                vx, vy = key(vx), key(vy)
+            if isinstance(vx, Node) and isinstance(vy, Node):
+                pairs.append((vx, vy))
+            elif isinstance(vx, tuple) and isinstance(vy, tuple) and any(isinstance(v, Node) for v in vx):
+                if len(vx) != len(vy):
+                    return False
+                pairs.extend(zip(vx, vy))
+            elif vx != vy:
+                return False
+    return True
+
+
+@attrs.frozen
+class _Shown:
+    """Stands in for an already printed child while a deep tree prints."""
+
+    text: str
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _iterative_repr(root: Node) -> str:
+    """``repr(root)`` built bottom-up: each node prints with its children replaced by their text."""
+    shown: dict[int, _Shown] = {}
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, ready = stack.pop()
+        fields = [a.name for a in attrs.fields(type(node)) if a.init and a.name != "span"]
+        if not ready:
+            stack.append((node, True))
+            for name in fields:
+                value = getattr(node, name)
+                kids = value if isinstance(value, tuple) else (value,)
+                stack.extend((k, False) for k in kids if isinstance(k, Node) and id(k) not in shown)
+            continue
+        changes = {}
+        for name in fields:
+            value = getattr(node, name)
+            if isinstance(value, Node):
+                changes[name] = shown[id(value)]
+            elif isinstance(value, tuple):
+                changes[name] = tuple(shown[id(v)] if isinstance(v, Node) else v for v in value)
+        stand_in = _shallow_copy(node, changes) if changes else node
+        shown[id(node)] = _Shown(_OWN_REPR[type(node)](stand_in))
+    return shown[id(root)].text
+
+
+def _shallow_copy(node: Node, changes: dict[str, Any]) -> Node:
+    """``node`` with some fields replaced, built without its validators (the stand-ins are not nodes)."""
+    copy = object.__new__(type(node))
+    for a in attrs.fields(type(node)):
+        object.__setattr__(copy, a.name, changes.get(a.name, getattr(node, a.name)))
+    return copy
+
+
+def _safe_repr(self: Node) -> str:
+    try:
+        return _OWN_REPR[type(self)](self)
+    except RecursionError:
+        return _iterative_repr(self)
+
+
+_NODE_CLASSES = (Field, String, Number, Bool, Null, ListLit, Const, And, Or, Not, Compare, Has, Exists, In, Like,
+                 Search, Call)
+_FIELDS = {cls: _attributes(cls) for cls in _NODE_CLASSES}
+_OWN_REPR = {cls: cls.__repr__ for cls in _NODE_CLASSES}
+for _cls in _NODE_CLASSES:
+    _cls.__eq__, _cls.__ne__, _cls.__hash__ = Node.__eq__, Node.__ne__, Node.__hash__  # type: ignore[method-assign]
+    _cls.__repr__ = _safe_repr  # type: ignore[method-assign]
+del _cls
