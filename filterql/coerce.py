@@ -185,12 +185,13 @@ def number_in_range(field_type: FieldType, text: str) -> Decimal:
     it lies outside the type's range (:data:`RANGES`) or is nonzero and finer than 1e-1000."""
     magnitude = _magnitude(text)
     fits, words = RANGES[field_type]
-    if magnitude is not None:
-        if magnitude < MIN_EXPONENT:
-            raise CoercionError(f"{_short(text)} is too close to zero: nonzero numbers are at least 1e{MIN_EXPONENT} "
-                                "in magnitude", "write 0, or a number with fewer leading zeros")
-        if magnitude > 40:
-            raise _out_of_range(text, words)
+    if magnitude is None:  # zero, whatever its exponent (0e999999999999999999 is beyond Decimal's)
+        return Decimal(0)
+    if magnitude < MIN_EXPONENT:
+        raise CoercionError(f"{_short(text)} is too close to zero: nonzero numbers are at least 1e{MIN_EXPONENT} "
+                            "in magnitude", "write 0, or a number with fewer leading zeros")
+    if magnitude > 40:
+        raise _out_of_range(text, words)
     value = Decimal(text.strip())
     if not fits(value):
         raise _out_of_range(text, words)

@@ -69,7 +69,8 @@ def test_numbers_inside_the_range_are_exact_on_both_engines():
     tiny = "6200." + "0" * 300 + "1"
     runs = RUNS
     for source, want in [(f"eq(total_tokens, {tiny})", False), (f"lt(total_tokens, {tiny})", True),
-                         ("eq(total_tokens, 6200e0)", True), ("eq(total_tokens, 0.0062e6)", True)]:
+                         ("eq(total_tokens, 6200e0)", True), ("eq(total_tokens, 0.0062e6)", True),
+                         ("gt(total_tokens, 0e1000000000000000000)", True)]:
         ids = [r["id"] for r in filterql.select(runs, filter=source)]
         assert ("77aa5f11-2ccd-54dc-9b0b-ec6e0357edce" in ids) is want, source
         assert select_ids(runs, filter=source, engine="duckdb") == ids
