@@ -358,7 +358,7 @@ def _missing_extra(error: ModuleNotFoundError) -> str | None:
     """The usage message for a command whose optional extra is not installed, or None for another import error."""
     package = (error.name or "").split(".")[0]
     extra = _EXTRAS.get(package)
-    if extra is None:
+    if extra is None or error.name != package:  # a missing submodule is a bug, not a missing extra
         return None
     return f"this command needs the optional '{extra}' extra ({package} is not installed): pip install 'filterql[{extra}]'"
 

@@ -316,7 +316,7 @@ def metadata_json(lit: ast.Node) -> dict[str, Any]:
     # The same bound as the filter's own nesting: later stages walk this object recursively.
     if _json_depth(value) > MAX_DEPTH:
         raise too_deep
-    bad = next((s for s in _json_strings(value) if lone_surrogate(s) is not None), None)
+    bad = next((s for s in json_strings(value) if lone_surrogate(s) is not None), None)
     if bad is not None:
         raise surrogate_error(bad, "the JSON object")  # type: ignore[misc]
     if not isinstance(value, dict):
@@ -337,7 +337,7 @@ def _json_depth(value: Any) -> int:
     return deepest
 
 
-def _json_strings(value: Any) -> Iterator[str]:
+def json_strings(value: Any) -> Iterator[str]:
     """Every key and string leaf of a JSON value (iterative: it may be deep)."""
     stack = [value]
     while stack:

@@ -105,6 +105,7 @@ _BASE_NAMESPACE: dict[str, Any] = {
     "_lat": runs.latency_us,
     "_latc": _latency_cached,
     "_num": runs.number,
+    "_int": runs.integer,
     "_jn": runs.json_number,
     "_jt": runs.json_text,
     "_ueq": runs.uuid_equal,
@@ -216,6 +217,12 @@ def _read_column(g: _Gen, reading: plan.Column) -> str:
         return f"_ts(d.get({source!r}))"
     if source is None or "." in source:
         raise TypeError(f"evaluate: field {reading.name} has no direct accessor")
+    if reading.type is FieldType.INTEGER:  # runs.integer; a plain int in range skips the call
+        x = g.fresh("x")
+        return f"({x} if ({x} := d.get({source!r})).__class__ is int and {-(2**63)} <= {x} <= {2**63 - 1} else _int({x}))"
+    if reading.type is FieldType.DECIMAL:  # runs.number: a numeric string is a cost too
+        x = g.fresh("x")
+        return f"({x} if ({x} := d.get({source!r})).__class__ is int else _num({x}))"
     return f"d.get({source!r})"
 
 
@@ -261,8 +268,8 @@ def _gen_compare(g: _Gen, node: plan.Compare) -> str:
         return f"(({x} := {raw}) is not None and {x} {_OPS[op]} {lit})"
     if t is FieldType.TIMESTAMP:
         return f"(({x} := {raw}) is not None and {x} {_OPS[op]} {g.const(value)})"
-    if t in (FieldType.INTEGER, FieldType.DECIMAL):
-        return f"((({x} := {raw}).__class__ is int or ({x} := _num({x})) is not None) and {x} {_OPS[op]} {g.const(value)})"
+    if t in (FieldType.INTEGER, FieldType.DECIMAL):  # the reading is already a number or None
+        return f"(({x} := {raw}) is not None and {x} {_OPS[op]} {g.const(value)})"
     raise TypeError(f"evaluate: {op} on a {t.value} reading")
 
 
@@ -279,8 +286,7 @@ def _gen_in_set(g: _Gen, node: plan.InSet) -> str:
     if t in (FieldType.STRING, FieldType.ENUM):
         return f"(({x} := {raw}).__class__ is str and {x} in {g.const(frozenset(node.values))})"
     if t in (FieldType.INTEGER, FieldType.DECIMAL):
-        return (f"((({x} := {raw}).__class__ is int or ({x} := _num({x})) is not None)"
-                f" and {x} in {g.const(frozenset(node.values))})")
+        return f"(({x} := {raw}) is not None and {x} in {g.const(frozenset(node.values))})"
     raise TypeError(f"evaluate: in() on a {t.value} reading")
 
 

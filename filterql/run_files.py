@@ -12,20 +12,23 @@ holding every run in memory.
 from __future__ import annotations
 
 import gzip
-import io
 import json
+import re
 import sys
+import zlib
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator, Union
 
 from . import runs as R
+from .coerce import json_strings, lone_surrogate
 from .errors import FilterError
 
-__all__ = ["RunSourceError", "RunReader", "read_runs", "check_run"]
+__all__ = ["RunSourceError", "RunReader", "read_runs", "check_run", "parse_line", "file_kind", "too_deep", "raw_lines", "MAX_RUN_DEPTH", "TIMESTAMP_HINT"]
 
 PathLike = Union[str, Path]
 #: Bulk-export columns that hold JSON documents as text.
-_JSON_COLUMNS = ("inputs", "outputs", "extra", "feedback_stats", "events", "serialized", "feedback")
+_JSON_COLUMNS = ("inputs", "outputs", "extra", "feedback_stats", "events", "serialized", "feedback", "tags")
 
 
 class RunSourceError(FilterError):
@@ -95,24 +98,18 @@ class RunReader:
 
     def _file(self, path: PathLike) -> Iterator[dict[str, Any]]:
         name = str(path)
-        if name.endswith(".parquet"):
+        if file_kind(name) == "parquet":
             yield from self._parquet(name)
             return
-        with _open_text(name) as fh:
-            for number, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    run = json.loads(line)
-                except json.JSONDecodeError as e:
-                    self._bad(RunSourceError(name, number, f"malformed JSON at column {e.colno}: {e.msg}",
-                                             "each line must be one run as a JSON object"))
-                    continue
-                problem = check_run(run)
-                if problem:
-                    self._bad(RunSourceError(name, number, problem))
-                    continue
-                yield run
+        for number, raw in raw_lines(name):
+            if not raw.strip():
+                continue
+            run, problem = parse_line(raw, first=number == 1)
+            problem = problem or check_run(run)
+            if problem:
+                self._bad(RunSourceError(name, number, *_with_hint(problem, raw)))
+                continue
+            yield run
 
     def _parquet(self, name: str) -> Iterator[dict[str, Any]]:
         try:
@@ -123,33 +120,181 @@ class RunReader:
             file = pq.ParquetFile(name)
         except Exception as e:  # pyarrow raises several types for a bad file
             raise RunSourceError(name, 0, f"not a readable Parquet file: {e}") from None
+        problem = _parquet_schema_problem(file.schema_arrow)
+        if problem:
+            raise RunSourceError(name, 0, *problem)
         row = 0
         for batch in file.iter_batches():
             for run in batch.to_pylist():
                 row += 1
+                problem = None
                 for column in _JSON_COLUMNS:
                     value = run.get(column)
                     if isinstance(value, str) and value[:1] in ("{", "["):
-                        try:
-                            run[column] = json.loads(value)
-                        except json.JSONDecodeError:
-                            pass  # keep the text: a string that merely looks like JSON
-                problem = check_run(run)
+                        document, problem = parse_json(value)
+                        if problem and problem.startswith("malformed"):
+                            problem = None  # keep the text: a string that merely looks like JSON
+                        elif problem:
+                            problem = f"column {column}: {problem}"
+                            break
+                        else:
+                            run[column] = document
+                problem = problem or check_run(run)
                 if problem:
                     self._bad(RunSourceError(name, row, problem))
                     continue
                 yield run
 
 
-def _open_text(name: str) -> IO[str]:
+#: How deep a run's JSON may nest (objects and arrays), on every engine (README "Run files").
+MAX_RUN_DEPTH = 512
+_BOM = b"\xef\xbb\xbf"
+_PARQUET_MAGIC = b"PAR1"
+_GZIP_MAGIC = b"\x1f\x8b"
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def file_kind(name: str) -> str:
+    """``parquet`` when the file starts with Parquet's magic bytes (whatever its name), else ``json``."""
     if name == "-":
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8")
+        return "json"
     try:
-        if name.endswith(".gz"):
-            return gzip.open(name, "rt", encoding="utf-8")
-        return open(name, encoding="utf-8")
+        with open(name, "rb") as fh:
+            head = fh.read(4)
     except OSError as e:
         raise RunSourceError(name, 0, f"cannot open: {e.strerror or e}") from None
+    return "parquet" if head == _PARQUET_MAGIC else "json"
+
+
+def too_deep(text: str) -> bool:
+    """Whether JSON ``text`` nests objects and arrays deeper than :data:`MAX_RUN_DEPTH` (brackets in strings skipped)."""
+    depth = 0
+    for m in _TOKENS.finditer(text):
+        c = m.group()
+        if c in "[{":
+            depth += 1
+            if depth > MAX_RUN_DEPTH:
+                return True
+        elif c in "]}":
+            depth -= 1
+    return False
+
+
+def parse_json(text: str) -> tuple[Any, str | None]:
+    """JSON ``text`` as a value, or why it is not one a run may hold: malformed, nested past
+    :data:`MAX_RUN_DEPTH`, or holding a lone surrogate (which UTF-8, and so DuckDB, cannot hold)."""
+    deep = f"JSON nested deeper than {MAX_RUN_DEPTH} levels"
+    if text.count("[") + text.count("{") > MAX_RUN_DEPTH and too_deep(text):
+        return None, deep
+    try:
+        try:
+            value = json.loads(text)
+        except ValueError as e:
+            if isinstance(e, json.JSONDecodeError):
+                raise
+            value = json.loads(text, parse_int=_integer)  # an integer past Python's int-string limit
+    except json.JSONDecodeError as e:
+        value = _without_trailing_commas(text)
+        if value is _MALFORMED:
+            return None, f"malformed JSON at column {e.colno}: {e.msg}"
+    except RecursionError:
+        return None, deep
+    if ("\\ud" in text or "\\uD" in text) and any(lone_surrogate(s) is not None for s in json_strings(value)):
+        return None, "JSON string holds a lone surrogate (\\ud800-\\udfff without its pair), which UTF-8 cannot encode"
+    return value, None
+
+
+_MALFORMED = object()
+_TRAILING_COMMA = re.compile(r'("(?:[^"\\]|\\.)*")|(?<=[^\s{\[,])\s*,(\s*[}\]])')
+
+
+def _without_trailing_commas(text: str) -> Any:
+    """``text`` read with a comma after the last member or element dropped (DuckDB's reader accepts
+    one, so both engines do; ``{,}`` stays malformed), or ``_MALFORMED``."""
+    fixed = _TRAILING_COMMA.sub(lambda m: m.group(1) or m.group(2), text)
+    if fixed == text:
+        return _MALFORMED
+    try:
+        return json.loads(fixed, parse_int=_integer)
+    except (ValueError, RecursionError):
+        return _MALFORMED
+
+
+def _integer(text: str) -> int | Decimal:
+    """A JSON integer: an ``int``, or past Python's int-string limit a ``Decimal``, exactly."""
+    return int(text) if len(text) <= 4000 else Decimal(text)
+
+
+def parse_line(raw: bytes, first: bool = False) -> tuple[Any, str | None]:
+    """One JSONL line (bytes) as a value, or why it is not a readable line. A BOM may open the file."""
+    if first and raw.startswith(_BOM):
+        raw = raw[len(_BOM):]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return None, f"not UTF-8: byte 0x{raw[e.start]:02x} at column {len(raw[:e.start].decode('utf-8', 'replace')) + 1}"
+    return parse_json(text)
+
+
+def _with_hint(problem: str, raw: bytes) -> tuple[str, str]:
+    if problem.startswith("not UTF-8"):
+        return problem, "save the file as UTF-8"
+    if problem.startswith("malformed") and b"\r" in raw.rstrip(b"\r\n"):
+        return problem, "this file ends lines with CR alone; JSON Lines separates runs with LF (\\n) or CRLF"
+    if problem.startswith("malformed"):
+        return problem, "each line must be one run as a JSON object"
+    return problem, ""
+
+
+def raw_lines(name: str) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes) of a JSONL file, split at LF only; a gzip file that cannot be read to its
+    end is an error at the line where reading stopped, never skipped (its remaining runs are unknown)."""
+    number = 0
+    try:
+        with _open_binary(name) as fh:
+            for number, raw in enumerate(fh, 1):
+                yield number, raw
+    except (OSError, EOFError, zlib.error) as e:
+        if isinstance(e, OSError) and not isinstance(e, gzip.BadGzipFile) and e.errno is not None:
+            raise RunSourceError(name, 0, f"cannot read: {e.strerror or e}") from None
+        raise RunSourceError(name, number + 1, f"not a readable gzip file: {_gzip_reason(e)}",
+                             "check that the file is complete and really gzip-compressed") from None
+
+
+def _gzip_reason(error: BaseException) -> str:
+    if isinstance(error, gzip.BadGzipFile):
+        return "it does not start with gzip's magic bytes"
+    if isinstance(error, EOFError):
+        return "it ends before the end of the compressed stream (truncated)"
+    return f"corrupt compressed data ({error})"
+
+
+def _open_binary(name: str) -> IO[bytes]:
+    if name == "-":
+        return sys.stdin.buffer
+    try:
+        if name.endswith(".gz"):
+            return gzip.open(name, "rb")  # type: ignore[return-value]
+        return open(name, "rb")
+    except OSError as e:
+        raise RunSourceError(name, 0, f"cannot open: {e.strerror or e}") from None
+
+
+TIMESTAMP_HINT = ("store times as a Parquet TIMESTAMP or as ISO-8601 text; epoch numbers are not read "
+                  "(their unit is unknown)")
+
+
+def _parquet_schema_problem(schema: Any) -> tuple[str, str] | None:
+    """Why a Parquet file's columns cannot be read as runs (a column of an unexpected type), or None."""
+    import pyarrow as pa
+
+    for name in R.TIMESTAMP_COLUMNS:
+        if name in schema.names:
+            kind = schema.field(name).type
+            if not (pa.types.is_timestamp(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind)
+                    or pa.types.is_null(kind)):
+                return f"column {name} is {kind}, not a timestamp", TIMESTAMP_HINT
+    return None
 
 
 def read_runs(*sources: PathLike | Iterable[Any], skip_invalid: bool = False) -> RunReader:

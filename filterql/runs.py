@@ -17,17 +17,20 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterator
 
-from .catalog import FIELDS
+from .catalog import FIELDS, FieldType
 from .coerce import parse_iso
 
 __all__ = [
-    "MISSING", "as_dict", "timestamp", "latency_us", "number", "json_number", "json_text",
+    "MISSING", "as_dict", "timestamp", "latency_us", "number", "integer", "json_number", "json_text",
     "metadata", "thread_id", "flatten", "key_values", "entries", "entry_index",
-    "search_haystack", "uuid_equal", "uuid_text", "REQUIRED",
+    "search_haystack", "uuid_equal", "uuid_text", "REQUIRED", "TIMESTAMP_COLUMNS",
 ]
 
 #: Fields every run must have: the catalog's non-nullable fields read straight from the run JSON.
 REQUIRED = tuple(f.source for f in FIELDS.values() if not f.nullable and f.source is not None)
+#: The run JSON's top-level timestamp fields.
+TIMESTAMP_COLUMNS = tuple(f.source for f in FIELDS.values()
+                          if f.type is FieldType.TIMESTAMP and f.source is not None and "." not in f.source)
 
 
 class _Missing:
@@ -113,6 +116,25 @@ def number(value: Any) -> int | Decimal | None:
     except InvalidOperation:
         return None
     return d if d.is_finite() else None
+
+
+_INT64_LOW, _INT64_HIGH = -(2**63), 2**63 - 1
+
+
+def integer(value: Any) -> int | None:
+    """An integer run field (token counts): a whole JSON number within signed 64 bits (``5``, ``5.0``,
+    ``1e3``), as the server stores them; anything else (``1.5``, ``1e30``, a string) reads as null."""
+    cls = value.__class__
+    if cls is int:
+        return value if _INT64_LOW <= value <= _INT64_HIGH else None
+    if cls is float or cls is Decimal:
+        if not value.is_integer() if cls is float else not (value.is_finite() and value == value.to_integral_value()):
+            return None
+        if not -9.3e18 < value < 9.3e18:  # decided before int() expands a huge exponent
+            return None
+        whole = int(value)
+        return whole if _INT64_LOW <= whole <= _INT64_HIGH else None
+    return None
 
 
 def json_text(value: Any) -> str | None:

@@ -20,7 +20,7 @@ from sqlglot import exp
 
 from ..catalog import FIELDS, FieldType
 from ..runs import REQUIRED, as_dict  # the catalog's required fields, as the Python reader checks them
-from ..run_files import RunSourceError
+from ..run_files import MAX_RUN_DEPTH, TIMESTAMP_HINT, RunSourceError, file_kind, read_runs, too_deep
 from . import layout
 
 if TYPE_CHECKING:
@@ -78,6 +78,11 @@ def _uuid_text(expr: str) -> str:
             f"ELSE COALESCE(CAST(TRY_CAST({expr} AS UUID) AS VARCHAR), {expr}) END")
 
 
+def _whole(expr: str) -> str:
+    """An integer field from a number ``expr`` (runs.integer): whole and within signed 64 bits, else NULL."""
+    return f"CASE WHEN {expr} = trunc({expr}) THEN TRY_CAST({expr} AS BIGINT) END"
+
+
 def _json_source(relation: str) -> str:
     """The normalized SELECT over a relation with one JSON column ``j`` per run."""
     cols: list[str] = []
@@ -87,7 +92,10 @@ def _json_source(relation: str) -> str:
         # Naive TIMESTAMP in UTC: Parquet's native type, so filters push down into the reader.
         cols.append(f"CAST(TRY_CAST(j ->> {_lit(name)} AS TIMESTAMPTZ) AS TIMESTAMP) AS {name}")
     for name in _INTS:
-        cols.append(f"TRY_CAST(j ->> {_lit(name)} AS BIGINT) AS {name}")
+        member = f"j -> {_lit(name)}"
+        cols.append(f"CASE json_type({member}) WHEN 'BIGINT' THEN TRY_CAST(j ->> {_lit(name)} AS BIGINT) "
+                    f"WHEN 'UBIGINT' THEN TRY_CAST(j ->> {_lit(name)} AS BIGINT) "
+                    f"WHEN 'DOUBLE' THEN {_whole(f'TRY_CAST(j ->> {_lit(name)} AS DOUBLE)')} END AS {name}")
     for name in _DECIMALS:
         cols.append(f"TRY_CAST(j ->> {_lit(name)} AS {layout.DECIMAL_TYPE}) AS {name}")
     cols.append("TRY_CAST(j ->> 'in_dataset' AS BOOLEAN) AS in_dataset")
@@ -110,6 +118,11 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
         schema = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {scan})").fetchall())
     except Exception as e:  # duckdb.Error: not a Parquet file, unreadable
         raise LoadError(f"{', '.join(paths)}: not a Parquet file of runs: {_first_line(e)}") from None
+    for name in _TIMES:
+        kind = schema.get(name, "TIMESTAMP").upper()
+        if not kind.startswith(("TIMESTAMP", "VARCHAR", '"NULL"', "NULL")):
+            raise LoadError(f"{', '.join(paths)}: column {name} is {kind}, not a timestamp\n"
+                            f"hint: {TIMESTAMP_HINT}")
     if session_ids:
         scan, schema = _parquet_with_sessions(paths, schema, session_ids), {**schema, "session_id": "VARCHAR"}
     missing = [c for c in REQUIRED if c not in schema]
@@ -135,6 +148,9 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
             value = f"TRY_CAST(TRY_CAST({ident} AS JSON) AS VARCHAR[])"
         elif name in _UUIDS:
             value = _uuid_text(f"CAST({ident} AS VARCHAR)")
+        elif name in _INTS:  # as runs.integer: whole numbers only, never a string
+            value = ("CAST(NULL AS BIGINT)" if kind.startswith(("VARCHAR", "BLOB", "BOOL"))
+                     else f"TRY_CAST({ident} AS BIGINT)" if "INT" in kind else _whole(ident))
         else:
             value = ident if kind == sql_type else f"TRY_CAST({ident} AS {sql_type})"
         return f"{value} AS {name}"
@@ -408,27 +424,60 @@ def load_files(paths: Sequence[PathLike] | PathLike, con: duckdb.DuckDBPyConnect
         if not Path(p).is_file():
             raise LoadError(f"{p}: no such file")
     con = con or connect()
-    kinds = {"parquet" if p.lower().endswith((".parquet", ".pq")) else "json" for p in items}
+    kinds = {file_kind(p) for p in items}  # by magic bytes, as the Python reader decides
     if len(kinds) > 1:
         raise LoadError("mixing Parquet and JSONL inputs in one load is not supported")
-    if kinds == {"parquet"}:
-        source = _parquet_source(con, items, session_ids)
-    else:
-        files = ", ".join(_lit(p) for p in items)
-        ignore = ", ignore_errors = true" if skip_invalid else ""
-        if session_ids:
-            parts = " UNION ALL ".join(_json_with_session(p, session_ids[p], ignore) if p in session_ids else
-                                       f"SELECT j FROM read_json_objects([{_lit(p)}], format = 'newline_delimited'"
-                                       f"{ignore}) AS t(j)" for p in items)
-            source = _json_source(f"({parts}) AS t(j)")
+    try:
+        if kinds == {"parquet"}:
+            source = _parquet_source(con, items, session_ids)
         else:
-            source = _json_source(f"read_json_objects([{files}], format = 'newline_delimited'{ignore}) AS t(j)")
-    if skip_invalid:
-        source = f"SELECT * FROM ({source}) WHERE {' AND '.join(f'{c} IS NOT NULL' for c in REQUIRED)}"
-    _create_layout(con, source)
-    if check and not skip_invalid and not (kinds == {"parquet"} and _parquet_statistics_say_complete(con, items)):
-        _check_runs(con, ", ".join(items))
+            ignore = ", ignore_errors = true" if skip_invalid else ""
+            _register_depth_test(con)
+            files = ", ".join(_lit(p) for p in items)
+            parts = f"SELECT j FROM read_json_objects([{files}], format = 'newline_delimited'{ignore}) AS t(j)"
+            if session_ids:
+                parts = " UNION ALL ".join(_json_with_session(p, session_ids[p], ignore) if p in session_ids else
+                                           f"SELECT j FROM read_json_objects([{_lit(p)}], format = 'newline_delimited'"
+                                           f"{ignore}) AS t(j)" for p in items)
+            source = _json_source(f"(SELECT {_within_depth('j')} AS j FROM ({parts}))")
+        if skip_invalid:
+            source = f"SELECT * FROM ({source}) WHERE {' AND '.join(f'{c} IS NOT NULL' for c in REQUIRED)}"
+        _create_layout(con, source)
+        if check and not skip_invalid and not (kinds == {"parquet"} and _parquet_statistics_say_complete(con, items)):
+            _check_runs(con, ", ".join(items))
+    except LoadError as e:
+        raise _explained(items, e) from None
     return con
+
+
+def _explained(paths: Sequence[str], error: LoadError) -> LoadError:
+    """The Python reader's ``file:line: why`` for the first invalid record when it finds one, so both
+    engines report the same record the same way; else ``error`` (README "Run files")."""
+    try:
+        for _ in read_runs(*paths):
+            pass
+    except RunSourceError as found:
+        return LoadError(str(found), found.source, found.line)
+    return error
+
+
+def _register_depth_test(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.remove_function("filterql_too_deep")
+    except Exception:  # duckdb.InvalidInputException: not registered yet
+        pass
+    con.create_function("filterql_too_deep", too_deep, ["VARCHAR"], "BOOLEAN", side_effects=False)
+
+
+def _within_depth(j: str) -> str:
+    """``j``, or NULL (an invalid record) when it nests past ``MAX_RUN_DEPTH``, as the Python reader decides.
+
+    Only a record long enough and with enough brackets reaches the exact (Python) test.
+    """
+    text = f"CAST({j} AS VARCHAR)"
+    brackets = f"strlen({text}) - strlen(replace(replace({text}, '[', ''), '{{', ''))"
+    return (f"CASE WHEN strlen({text}) > {2 * MAX_RUN_DEPTH} AND {brackets} > {MAX_RUN_DEPTH} "
+            f"AND filterql_too_deep({text}) THEN NULL ELSE {j} END")
 
 
 def _parquet_statistics_say_complete(con: duckdb.DuckDBPyConnection, paths: Sequence[str]) -> bool:
@@ -438,8 +487,10 @@ def _parquet_statistics_say_complete(con: duckdb.DuckDBPyConnection, paths: Sequ
     column chunk records a null count of zero; otherwise the rows are checked.
     """
     files = ", ".join(_lit(p) for p in paths)
-    types = dict(con.execute(f"SELECT name, type FROM parquet_schema([{files}])").fetchall())
-    if types.get("start_time") not in ("INT64", "INT96") or any(types.get(c) is None for c in REQUIRED):
+    # The logical type, not the physical one: an INT64 column of epoch numbers is not a timestamp.
+    scan = f"read_parquet([{files}], union_by_name = true)"
+    types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {scan})").fetchall())
+    if not str(types.get("start_time", "")).upper().startswith("TIMESTAMP") or any(c not in types for c in REQUIRED):
         return False
     wanted = ", ".join(_lit(c) for c in REQUIRED)
     chunks, nulls, unknown = con.execute(

@@ -6,7 +6,6 @@ JSONL (their original JSON), or ``select``-projected objects.
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import sys
@@ -16,6 +15,7 @@ from sqlglot import exp
 
 from . import layout
 from .engines import DuckDBEngine
+from ..run_files import file_kind, raw_lines
 from .load import SOURCE, PathLike, connect, load_files
 
 __all__ = ["match_lines"]
@@ -49,12 +49,10 @@ def _records(engine: DuckDBEngine, paths: Sequence[PathLike]) -> int:
     """Records in the inputs, valid or not: Parquet rows, or non-blank JSONL lines."""
     total = 0
     for path in map(os.fspath, paths):
-        if path.lower().endswith((".parquet", ".pq")):
+        if file_kind(path) == "parquet":
             total += engine.rows(f"SELECT num_rows FROM parquet_file_metadata({exp.Literal.string(path).sql('duckdb')})")[0][0]
-        else:
-            opener = gzip.open if path.endswith(".gz") else open
-            with opener(path, "rb") as fh:
-                total += sum(1 for line in fh if line.strip())
+        else:  # the Python reader's lines: an unreadable gzip file is its error, as on that engine
+            total += sum(1 for _, line in raw_lines(path) if line.strip())
     return total
 
 
