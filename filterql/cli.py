@@ -270,6 +270,7 @@ def _cmd_match(args: argparse.Namespace) -> int:
     from .evaluate import compile
     from .select_runs import select
     from .run_files import read_runs
+    from .runs import uuid_text
 
     names = [n for n in ("filter", "trace_filter", "tree_filter") if getattr(args, n) is not None]
     if "-" in args.runs and any(getattr(args, n) == "-" for n in names):
@@ -288,7 +289,8 @@ def _cmd_match(args: argparse.Namespace) -> int:
     )
     out = sys.stdout
     for run in found:
-        out.write(f"{run['id']}\n" if args.ids_only else json.dumps(run, ensure_ascii=False, default=str) + "\n")
+        # An id in its canonical (lowercase, hyphenated) text, as the DuckDB engine prints it.
+        out.write(f"{uuid_text(run['id']) or run['id']}\n" if args.ids_only else json.dumps(run, ensure_ascii=False, default=str) + "\n")
     out.flush()
     if reader.skipped:
         print(f"skipped {reader.skipped} invalid run{'s' if reader.skipped != 1 else ''}; first: {reader.problems[0]}",

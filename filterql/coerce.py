@@ -73,11 +73,24 @@ def _expect(kind: str, lit: ast.Node, hint: str = "") -> CoercionError:
 _FRACTION = re.compile(r"(\.\d+)")
 
 
+#: The timestamp texts every engine reads (README "Values"): ISO-8601 extended form, a date alone or
+#: with a time (``T``, ``t`` or a space), seconds and any fraction optional, then ``Z``/``z`` or an
+#: offset ``±HH``, ``±HHMM``, ``±HH:MM``. No basic form (``20240501T100000Z``), no ``24:00``, no
+#: week dates, no surrounding spaces. RE2 syntax too: the DuckDB loader gates its casts with it.
+ISO_TIMESTAMP = (r"(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}"
+                 r"([Tt ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?"
+                 r"([Zz]|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?)?")
+_ISO_TIMESTAMP = re.compile(ISO_TIMESTAMP)
+
+
 def parse_iso(text: str) -> datetime:
-    """ISO-8601 text → datetime (naive when it has no offset); a date alone is midnight. Raises ValueError.
+    """ISO-8601 text (:data:`ISO_TIMESTAMP`) → datetime (naive when it has no offset); a date alone is
+    midnight. Raises ValueError.
 
     Shared by filter literals and run fields, so both read the same texts on every Python version.
     """
+    if not _ISO_TIMESTAMP.fullmatch(text):
+        raise ValueError(f"not an ISO-8601 timestamp: {text[:40]!r}")
     try:
         return datetime.fromisoformat(text)
     except ValueError:
@@ -104,7 +117,11 @@ def parse_timestamp(text: str) -> datetime:
         ) from None
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        raise CoercionError(f"{json.dumps(text)} is outside years 1 to 9999 in UTC",
+                            "timestamps are instants from 0001-01-01 to 9999-12-31 UTC") from None
 
 
 _DURATION_RE = re.compile(r"\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h|d)?\s*", re.IGNORECASE)

@@ -12,6 +12,7 @@ once per call; the evaluator's generated code calls these functions directly.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -77,7 +78,10 @@ def timestamp(value: Any) -> datetime | None:
     if t.tzinfo is None:
         return t.replace(tzinfo=timezone.utc)
     if t.tzinfo is not timezone.utc:
-        return t.astimezone(timezone.utc)
+        try:
+            return t.astimezone(timezone.utc)
+        except OverflowError:  # the offset carries it out of years 1 to 9999
+            return None
     return t
 
 
@@ -156,6 +160,10 @@ def json_text(value: Any) -> str | None:
 # -------------------------------------------------------------------- uuids
 
 
+#: UUID texts every engine reads: 32 hex digits, any case, hyphens anywhere, optionally in braces.
+_UUID_SPELLING = re.compile(r"\{[0-9A-Fa-f-]+\}|[0-9A-Fa-f-]+")
+
+
 def uuid_text(value: Any) -> str | None:
     """The canonical (lowercase, hyphenated) text of a UUID value, or None."""
     if isinstance(value, uuid.UUID):
@@ -163,6 +171,8 @@ def uuid_text(value: Any) -> str | None:
     if value.__class__ is str:
         if len(value) == 36 and value == value.lower():
             return value
+        if not _UUID_SPELLING.fullmatch(value):  # e.g. "urn:uuid:...": the SQL engines do not read it
+            return None
         try:
             return str(uuid.UUID(value))
         except ValueError:

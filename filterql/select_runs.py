@@ -185,7 +185,7 @@ def _first_pass(
     """Traces whose root matches ``trace_pred``, traces with any run matching ``tree_pred``, child ids."""
     good_roots: set[str] = set()
     good_trees: set[str] = set()
-    children: dict[str, list[str]] | None = {} if needs_children else None
+    children: dict[str, list[Any]] | None = {} if needs_children else None
     for run in runs:
         d = R.as_dict(run)
         trace = _ident(d.get("trace_id"))
@@ -194,5 +194,13 @@ def _first_pass(
         if tree_pred is not None and trace not in good_trees and tree_pred(d):
             good_trees.add(trace)
         if children is not None and d.get("parent_run_id") is not None:
-            children.setdefault(_ident(d.get("parent_run_id")), []).append(d.get("id"))
+            children.setdefault(_ident(d.get("parent_run_id")), []).append(d)
+    if children is not None:  # canonical ids, oldest first (then by id), whatever the file's order
+        children = {parent: [_ident(c.get("id")) for c in sorted(kids, key=_oldest_first)]
+                    for parent, kids in children.items()}
     return good_roots, good_trees, children
+
+
+def _oldest_first(run: dict[str, Any]) -> tuple[Any, str]:
+    micros, ident = order_key(run)
+    return -micros, ident

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, Union
 from sqlglot import exp
 
 from ..catalog import FIELDS, FieldType
+from ..coerce import ISO_TIMESTAMP
 from ..runs import REQUIRED, as_dict  # the catalog's required fields, as the Python reader checks them
 from ..run_files import MAX_RUN_DEPTH, TIMESTAMP_HINT, RunSourceError, file_kind, read_runs, too_deep
 from . import layout
@@ -78,6 +79,15 @@ def _uuid_text(expr: str) -> str:
             f"ELSE COALESCE(CAST(TRY_CAST({expr} AS UUID) AS VARCHAR), {expr}) END")
 
 
+def _timestamp(text: str) -> str:
+    """A naive UTC TIMESTAMP from ISO-8601 ``text``, read only in the spellings the Python reader
+    accepts (``coerce.ISO_TIMESTAMP``); NULL for any other text."""
+    value = f"CAST(TRY_CAST(upper({text}) AS TIMESTAMPTZ) AS TIMESTAMP)"
+    # An offset may carry the instant out of Python's years 1 to 9999: unreadable on both engines.
+    return (f"CASE WHEN regexp_full_match({text}, {_lit(ISO_TIMESTAMP)}) AND {value} "
+            f"BETWEEN TIMESTAMP '0001-01-01 00:00:00' AND TIMESTAMP '9999-12-31 23:59:59.999999' THEN {value} END")
+
+
 def _whole(expr: str) -> str:
     """An integer field from a number ``expr`` (runs.integer): whole and within signed 64 bits, else NULL."""
     return f"CASE WHEN {expr} = trunc({expr}) THEN TRY_CAST({expr} AS BIGINT) END"
@@ -90,7 +100,7 @@ def _json_source(relation: str) -> str:
         cols.append(f"{_uuid_text(name) if name in _UUIDS else name} AS {name}")
     for name in _TIMES:
         # Naive TIMESTAMP in UTC: Parquet's native type, so filters push down into the reader.
-        cols.append(f"CAST(TRY_CAST(j ->> {_lit(name)} AS TIMESTAMPTZ) AS TIMESTAMP) AS {name}")
+        cols.append(f"{_timestamp(f'(j ->> {_lit(name)})')} AS {name}")
     for name in _INTS:
         member = f"j -> {_lit(name)}"
         cols.append(f"CASE json_type({member}) WHEN 'BIGINT' THEN TRY_CAST(j ->> {_lit(name)} AS BIGINT) "
@@ -143,7 +153,7 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
             elif kind.startswith("TIMESTAMP"):
                 value = f"CAST({ident} AS TIMESTAMP)"
             else:
-                value = f"CAST(TRY_CAST({ident} AS TIMESTAMPTZ) AS TIMESTAMP)"
+                value = _timestamp(f"CAST({ident} AS VARCHAR)")
         elif sql_type == "VARCHAR[]" and kind.startswith("VARCHAR") and not kind.endswith("[]"):
             value = f"TRY_CAST(TRY_CAST({ident} AS JSON) AS VARCHAR[])"
         elif name in _UUIDS:
