@@ -285,8 +285,14 @@ TIMESTAMP_HINT = ("store times as a Parquet TIMESTAMP or as ISO-8601 text; epoch
 
 
 def _parquet_schema_problem(schema: Any) -> tuple[str, str] | None:
-    """Why a Parquet file's columns cannot be read as runs (a column of an unexpected type), or None."""
+    """Why a Parquet file's columns cannot be read as runs (a required column missing, a column of an
+    unexpected type), or None."""
     import pyarrow as pa
+
+    missing = [c for c in R.REQUIRED if c not in schema.names]
+    if missing:
+        return (f"not run data: no column {', '.join(missing)} (found {', '.join(schema.names[:12])})",
+                "a bulk-export Parquet file has the run fields as columns")
 
     for name in R.TIMESTAMP_COLUMNS:
         if name in schema.names:

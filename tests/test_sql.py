@@ -168,7 +168,7 @@ def test_inputs_that_are_not_objects_count_as_empty(engine_name):
 def test_not_run_data_is_a_clear_error(tmp_path):
     bad = tmp_path / "notes.jsonl"
     bad.write_text("this is not json\n")
-    with pytest.raises(LoadError, match="notes.jsonl: not run data"):
+    with pytest.raises(LoadError, match="notes.jsonl:1: malformed JSON"):  # the Python reader's words
         load_files(bad)
 
 
@@ -176,7 +176,7 @@ def test_record_without_required_fields_is_named(tmp_path):
     path = tmp_path / "runs.jsonl"
     good = make_run(name="a", run_type="llm", start_time="2024-05-01T00:00:00Z")
     path.write_text(json.dumps(good) + "\n" + json.dumps({"name": "b"}) + "\n")
-    with pytest.raises(LoadError, match=r"record 2 is not a run: missing or invalid id, trace_id, run_type, start_time"):
+    with pytest.raises(LoadError, match=r"runs.jsonl:2: run is missing required fields id, trace_id, run_type, start_time"):
         load_files(path)
     assert open_engine.__name__  # the error is a FilterError, so the CLI reports it cleanly
     assert issubclass(LoadError, FilterError)
@@ -242,7 +242,7 @@ def test_cli_match_duckdb_bad_file_exits_1(tmp_path, capsys):
     bad = tmp_path / "x.jsonl"
     bad.write_text("[1, 2\n")
     assert main(["match", str(bad), "--engine", "duckdb", "--ids-only"]) == 1
-    assert "not run data" in capsys.readouterr().err
+    assert "x.jsonl:1: malformed JSON" in capsys.readouterr().err
 
 
 def test_public_exports():
