@@ -155,7 +155,8 @@ _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
 def file_kind(name: str) -> str:
-    """``parquet`` when the file starts with Parquet's magic bytes (whatever its name), else ``json``."""
+    """``parquet`` when the file starts with Parquet's magic bytes (whatever its name) or is named
+    ``.parquet`` (then a file without them is reported as not Parquet), else ``json``."""
     if name == "-":
         return "json"
     try:
@@ -163,7 +164,7 @@ def file_kind(name: str) -> str:
             head = fh.read(4)
     except OSError as e:
         raise RunSourceError(name, 0, f"cannot open: {e.strerror or e}") from None
-    return "parquet" if head == _PARQUET_MAGIC else "json"
+    return "parquet" if head == _PARQUET_MAGIC or name.lower().endswith((".parquet", ".pq")) else "json"
 
 
 def too_deep(text: str) -> bool:

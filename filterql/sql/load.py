@@ -397,6 +397,14 @@ def _first_line(error: BaseException) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
+def _read_through(con: duckdb.DuckDBPyConnection, where: str) -> None:
+    """Read every file once, so what no skip can cover (a damaged gzip file) is an error now, not in a query."""
+    try:
+        con.execute(f"SELECT count(*) FROM {SOURCE}").fetchall()
+    except Exception as e:  # duckdb.Error: an unreadable file
+        raise LoadError(f"{where}: not run data: {_first_line(e)}") from None
+
+
 def _check_runs(con: duckdb.DuckDBPyConnection, where: str) -> int:
     """Raise :class:`LoadError` naming the first record that is not a run; return the run count."""
     missing = " OR ".join(f"{c} IS NULL" for c in REQUIRED)
@@ -453,7 +461,9 @@ def load_files(paths: Sequence[PathLike] | PathLike, con: duckdb.DuckDBPyConnect
         if skip_invalid:
             source = f"SELECT * FROM ({source}) WHERE {' AND '.join(f'{c} IS NOT NULL' for c in REQUIRED)}"
         _create_layout(con, source)
-        if check and not skip_invalid and not (kinds == {"parquet"} and _parquet_statistics_say_complete(con, items)):
+        if check and skip_invalid:
+            _read_through(con, ", ".join(items))
+        elif check and not (kinds == {"parquet"} and _parquet_statistics_say_complete(con, items)):
             _check_runs(con, ", ".join(items))
     except LoadError as e:
         raise _explained(items, e) from None
