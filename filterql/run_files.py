@@ -127,19 +127,13 @@ class RunReader:
         for batch in file.iter_batches():
             for run in batch.to_pylist():
                 row += 1
-                problem = None
                 for column in _JSON_COLUMNS:
                     value = run.get(column)
                     if isinstance(value, str) and value[:1] in ("{", "["):
                         document, problem = parse_json(value)
-                        if problem and problem.startswith("malformed"):
-                            problem = None  # keep the text: a string that merely looks like JSON
-                        elif problem:
-                            problem = f"column {column}: {problem}"
-                            break
-                        else:
+                        if problem is None:  # else keep the text: a string that merely looks like JSON
                             run[column] = document
-                problem = problem or check_run(run)
+                problem = check_run(run)
                 if problem:
                     self._bad(RunSourceError(name, row, problem))
                     continue

@@ -132,12 +132,11 @@ def integer(value: Any) -> int | None:
     if cls is int:
         return value if _INT64_LOW <= value <= _INT64_HIGH else None
     if cls is float or cls is Decimal:
-        if not value.is_integer() if cls is float else not (value.is_finite() and value == value.to_integral_value()):
+        whole = value.is_integer() if cls is float else value.is_finite() and value == value.to_integral_value()
+        if not whole or not -9.3e18 < value < 9.3e18:  # before int(), which would expand a huge exponent
             return None
-        if not -9.3e18 < value < 9.3e18:  # decided before int() expands a huge exponent
-            return None
-        whole = int(value)
-        return whole if _INT64_LOW <= whole <= _INT64_HIGH else None
+        n = int(value)
+        return n if _INT64_LOW <= n <= _INT64_HIGH else None
     return None
 
 

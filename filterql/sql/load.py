@@ -20,7 +20,7 @@ from sqlglot import exp
 
 from ..catalog import FIELDS, FieldType
 from ..coerce import ISO_TIMESTAMP
-from ..runs import REQUIRED, as_dict  # the catalog's required fields, as the Python reader checks them
+from ..runs import REQUIRED, TIMESTAMP_COLUMNS, as_dict  # the catalog's required fields, as the Python reader checks them
 from ..run_files import MAX_RUN_DEPTH, TIMESTAMP_HINT, RunSourceError, file_kind, read_runs, too_deep
 from . import layout
 
@@ -39,7 +39,7 @@ def _columns(*types: FieldType) -> tuple[str, ...]:
 
 _UUIDS = _columns(FieldType.UUID)
 _TEXT = _UUIDS + _columns(FieldType.STRING, FieldType.ENUM)
-_TIMES = _columns(FieldType.TIMESTAMP)
+_TIMES = TIMESTAMP_COLUMNS
 _INTS = _columns(FieldType.INTEGER)
 _DECIMALS = _columns(FieldType.DECIMAL)
 _JSON = ("extra", "inputs", "outputs", "feedback", "feedback_stats")
