@@ -156,8 +156,8 @@ def file_kind(name: str) -> str:
     try:
         with open(name, "rb") as fh:
             head = fh.read(4)
-    except OSError as e:
-        raise RunSourceError(name, 0, f"cannot open: {e.strerror or e}") from None
+    except (OSError, ValueError) as e:  # ValueError: a NUL in the name
+        raise RunSourceError(name, 0, f"cannot open: {getattr(e, 'strerror', None) or e}") from None
     return "parquet" if head == _PARQUET_MAGIC or name.lower().endswith((".parquet", ".pq")) else "json"
 
 
