@@ -12,12 +12,14 @@ A table, read by :mod:`filterql.ui_parser` (search bar → AST) and :mod:`filter
 
 from __future__ import annotations
 
+import re
 from types import MappingProxyType
 from typing import Mapping
 
 import attrs
 
-__all__ = ["UIField", "UI_FIELDS", "API_TO_UI", "NO_API_FORM", "SCOPES", "FEEDBACK_SUBFIELDS"]
+__all__ = ["UIField", "UI_FIELDS", "API_TO_UI", "NO_API_FORM", "THREAD_FIELDS", "API_TO_THREAD", "NO_THREAD_FORM",
+           "SCOPES", "FEEDBACK_SUBFIELDS", "scope_context"]
 
 
 @attrs.frozen
@@ -54,6 +56,30 @@ NO_API_FORM: Mapping[str, str] = MappingProxyType({
                                                   "prompt_cost_details", "completion_cost_details")},
 })
 
+#: The Thread scope's fields (docs: "Thread fields") and the thread-summary field of ``thread_filter``
+#: each means (SPEC §10: the SDK's ``Thread`` model; a turn is a trace of the thread).
+THREAD_FIELDS: Mapping[str, UIField] = MappingProxyType({f.ui: f for f in (
+    UIField("thread_id", "thread_id", "scalar"),
+    UIField("turn_count", "count", "scalar"),
+    UIField("num_errored_turns", "num_errored_turns", "scalar"),
+    UIField("trace_latency_p50", "latency_p50", "scalar"),
+    UIField("trace_latency_p99", "latency_p99", "scalar"),
+    UIField("total_tokens", "total_tokens", "scalar"),
+    UIField("total_cost", "total_cost", "scalar"),
+    UIField("feedback", "feedback", "feedback", "feedback"),
+)})
+
+#: Thread-summary field -> its search-bar field.
+API_TO_THREAD: Mapping[str, UIField] = MappingProxyType({f.api: f for f in THREAD_FIELDS.values()})
+
+#: Thread-scope fields with no thread-summary field.
+NO_THREAD_FORM: Mapping[str, str] = MappingProxyType({
+    "thread_duration": "the thread summary has no duration; compare min_start_time and max_start_time in the API "
+                       "language",
+    **{name: "the thread summary has no token or cost breakdowns" for name in (
+        "prompt_token_details", "completion_token_details", "prompt_cost_details", "completion_cost_details")},
+})
+
 #: Feedback subfields with an API field (docs also list key, comment, source, error: none in the API language).
 FEEDBACK_SUBFIELDS: Mapping[str, str] = MappingProxyType({"score": "feedback_score", "value": "feedback_value"})
 
@@ -64,3 +90,11 @@ SCOPES: Mapping[str, str] = MappingProxyType({
     "any run": "tree_filter",
     "thread": "thread_filter",
 })
+
+
+def scope_context(scope: str) -> str:
+    """The filter argument of a scope name: ``"any run"`` -> ``"tree_filter"`` (``_``/``-`` for spaces too)."""
+    key = re.sub(r"[_-]", " ", scope.strip().lower())
+    if key not in SCOPES:
+        raise ValueError(f"scope must be one of {', '.join(repr(s) for s in SCOPES)}, not {scope!r}")
+    return SCOPES[key]

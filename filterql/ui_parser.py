@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import lark
 
@@ -21,7 +21,8 @@ from .catalog import FieldType
 from .errors import FilterSyntaxError
 from .ast import MAX_DEPTH
 from .lexicon import grammar_text, is_number
-from .ui_fields import FEEDBACK_SUBFIELDS, NO_API_FORM, SCOPES, UI_FIELDS
+from .ui_fields import (FEEDBACK_SUBFIELDS, NO_API_FORM, NO_THREAD_FORM, THREAD_FIELDS, UI_FIELDS, UIField,
+                        scope_context)
 
 __all__ = ["from_ui", "scope_context"]
 
@@ -58,14 +59,6 @@ def _parser() -> lark.Lark:
                      maybe_placeholders=False)
 
 
-def scope_context(scope: str) -> str:
-    """The filter argument of a scope name: ``"any run"`` -> ``"tree_filter"`` (``_``/``-`` for spaces too)."""
-    key = re.sub(r"[_-]", " ", scope.strip().lower())
-    if key not in SCOPES:
-        raise ValueError(f"scope must be one of {', '.join(repr(s) for s in SCOPES)}, not {scope!r}")
-    return SCOPES[key]
-
-
 def from_ui(text: str, scope: str = "single run") -> ast.Expr:
     """The AST of search-bar query ``text`` in ``scope`` (single run, root run, any run, thread).
 
@@ -91,7 +84,7 @@ def from_ui(text: str, scope: str = "single run") -> ast.Expr:
         tree = _parser().parse(text)
     except lark.exceptions.UnexpectedInput as e:
         _syntax_error(text, e)
-    return _Builder(text).build(tree.children[0], ())
+    return _Builder(text, context == "thread_filter").build(tree.children[0], ())
 
 
 # ------------------------------------------------------------------ building
@@ -136,8 +129,12 @@ class _Value:
 
 
 class _Builder:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, thread: bool) -> None:
         self.text = text
+        self.thread = thread
+        # The Thread scope has its own fields (a thread summary's); the run scopes share the run fields.
+        self.fields: Mapping[str, UIField] = THREAD_FIELDS if thread else UI_FIELDS
+        self.no_form: Mapping[str, str] = NO_THREAD_FORM if thread else NO_API_FORM
 
     def fail(self, start: int, end: int, message: str, hint: str = "", code: str = "no-api-form") -> Any:
         _fail(self.text, start, message, found=self.text[start:end], hint=hint, code=code, width=max(1, end - start))
@@ -165,6 +162,9 @@ class _Builder:
         if prefix:
             self.fail(tok.start_pos, tok.end_pos, "a {...} group holds clauses, not search terms",
                       hint="write feedback:{correctness.score:>0.5}", code="unexpected-token")
+        if self.thread:  # the docs: "The Thread scope does not support bare-term search"
+            self.fail(tok.start_pos, tok.end_pos, "the Thread scope has no bare-term search",
+                      hint="search the runs in the Any run scope (tree_filter)")
         value = _Value(tok)
         return ast.Search(self.search_text(tok, value), span=self.span(node))
 
@@ -191,13 +191,15 @@ class _Builder:
         path = prefix + self.path(field_tok)
         head = path[0]
         where = (field_tok.start_pos, field_tok.end_pos - 1)
-        if head in NO_API_FORM:
-            self.fail(*where, f"`{head}` has no API form", hint=NO_API_FORM[head])
-        spec = UI_FIELDS.get(head)
+        if head in self.no_form:
+            self.fail(*where, f"`{head}` has no API form", hint=self.no_form[head])
+        spec = self.fields.get(head)
         if spec is None:
-            close = difflib.get_close_matches(head.lower(), list(UI_FIELDS), n=3, cutoff=0.6)
+            close = difflib.get_close_matches(head.lower(), list(self.fields), n=3, cutoff=0.6)
             hint = "did you mean " + " or ".join(f"`{c}`" for c in close) + "?" if close else ""
-            if catalog.lookup(head) is not None:
+            if self.thread and head in UI_FIELDS:
+                hint = f"`{head}` is a run field; filter the runs in a row of the Any run scope (tree_filter)"
+            elif catalog.lookup(head) is not None:
                 hint = f"`{head}` is an API field, not a search-bar field; write it in the API language"
             self.fail(*where, f"unknown search-bar field `{head}`", hint=hint, code="unknown-field")
         span = self.span(node)

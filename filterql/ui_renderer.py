@@ -8,14 +8,15 @@ naming it, rather than rendering something that means more or less.
 
 from __future__ import annotations
 
+import contextvars
 import re
-from typing import Callable
+from typing import Callable, Mapping
 
 from . import ast, catalog
 from .errors import FilterTranslationError
 from .lexicon import is_number
 from .renderer import render
-from .ui_fields import API_TO_UI, FEEDBACK_SUBFIELDS
+from .ui_fields import API_TO_THREAD, API_TO_UI, FEEDBACK_SUBFIELDS, UIField, scope_context
 
 __all__ = ["to_ui"]
 
@@ -24,15 +25,21 @@ _KEYWORDS = frozenset({"and", "or", "not", "to"})
 # What an unquoted value or term cannot hold without a backslash.
 _SPECIAL_RE = re.compile(r'[\s"\\(){}*:]')
 _BARE_SEGMENT_RE = re.compile(r"[A-Za-z0-9_$@-]+")
-_VALUE_FIELDS = {f: family for family, spec in catalog.FAMILIES.items() for f in spec.values}
+#: The search-bar field of each API field, for the scope being rendered.
+_FIELDS: contextvars.ContextVar[Mapping[str, UIField]] = contextvars.ContextVar("ui_fields", default=API_TO_UI)
 
 
-def to_ui(expr: ast.Expr) -> str:
-    """``expr`` (parsed or checked) in the search bar's syntax.
+def to_ui(expr: ast.Expr, scope: str = "single run") -> str:
+    """``expr`` (parsed or checked) in the search bar's syntax, for a row of ``scope``
+    (the Thread scope names the thread summary's fields its own way: ``count`` is ``turn_count``).
 
     Raises :class:`FilterTranslationError` naming the first construct with no search-bar form.
     """
-    return _expr(expr)
+    token = _FIELDS.set(API_TO_THREAD if scope_context(scope) == "thread_filter" else API_TO_UI)
+    try:
+        return _expr(expr)
+    finally:
+        _FIELDS.reset(token)
 
 
 class _Compound(str):
@@ -99,7 +106,7 @@ def _unlike(pattern: str) -> str:
 
 
 def _ui_field(field: ast.Field, node: ast.Node) -> str:
-    spec = API_TO_UI.get(field.name)
+    spec = _FIELDS.get().get(field.name)
     if spec is None:
         raise _refuse(node, f"`{field.name}` is not a search-bar field")
     return spec.ui
@@ -143,7 +150,7 @@ def _compare(node: ast.Compare) -> str:
     if _family(node):
         raise _refuse(node, "a key/value condition needs its key: and(eq(metadata_key, \"k\"), ...)")
     ui = _ui_field(node.field, node)
-    if API_TO_UI[node.field.name].kind != "scalar":
+    if _FIELDS.get()[node.field.name].kind != "scalar":
         raise _refuse(node, f"`{ui}` takes no comparison in the search bar")
     null = isinstance(_literal(node.value), ast.Null)
     if node.op == "eq":
@@ -167,7 +174,7 @@ def _in(node: ast.In) -> str:
     if _family(node):
         raise _refuse(node, "a key/value condition needs its key")
     ui = _ui_field(node.field, node)
-    if API_TO_UI[node.field.name].kind not in ("scalar", "tags"):
+    if _FIELDS.get()[node.field.name].kind not in ("scalar", "tags"):
         raise _refuse(node, f"`{ui}` takes no list of values")
     return _Compound(" OR ".join(f"{ui}:{_value(item, node)}" for item in node.values.items))
 
@@ -178,7 +185,7 @@ def _like(node: ast.Like) -> str:
     if _family(node):
         raise _refuse(node, "a key/value condition needs its key")
     ui = _ui_field(node.field, node)
-    if API_TO_UI[node.field.name].kind != "scalar":
+    if _FIELDS.get()[node.field.name].kind != "scalar":
         raise _refuse(node, f"`{ui}` takes no wildcard in the search bar")
     clause = f"{ui}:{_wildcard(_literal(node.pattern).value, node)}"  # type: ignore[attr-defined]
     if not node.negated:
@@ -200,7 +207,7 @@ def _search(node: ast.Search) -> str:
 
 def _exists(node: ast.Exists) -> str:
     ui = _ui_field(node.field, node)
-    if API_TO_UI[node.field.name].kind != "object":
+    if _FIELDS.get()[node.field.name].kind != "object":
         raise _refuse(node, f"`{ui}` has no key paths")
     return f"{ui}.{_segments(_literal(node.key).value)}:*"  # type: ignore[attr-defined]
 
@@ -237,7 +244,7 @@ def _family_scope(node: ast.And) -> str | None:
             return f"feedback.{_segments_feedback(key)}:*"
         head = f"feedback.{_segments_feedback(key)}"
     else:
-        ui = API_TO_UI[{"input": "inputs", "output": "outputs"}.get(family, family)].ui  # type: ignore[arg-type]
+        ui = _FIELDS.get()[{"input": "inputs", "output": "outputs"}.get(family, family)].ui  # type: ignore[arg-type]
         head = f"{ui}.{_segments(key)}"
     if not rest or any(_family(a) != family or a.field.name == spec.key for a in rest):  # type: ignore[attr-defined]
         return None

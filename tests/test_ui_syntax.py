@@ -157,7 +157,6 @@ REFUSED = [
     ('"capital of France"', "single run", "phrase"),
     ("feedback.quality.comment:~helpful", "single run", "comment"),
     ("feedback.correctness:0.5", "single run", "subfield"),
-    ("turn_count:>20", "thread", "thread_filter"),
     ("tags:*", "single run", "tags:*"),
     ("error:timeout", "single run", "only ~"),
     ("input.user_id:>3", "single run", "only metadata paths"),
@@ -414,3 +413,25 @@ def test_check_names_the_api_form_of_search_bar_text() -> None:
     out = _cli("check", "status:error AND latency:>10")
     assert out.returncode == 1
     assert 'the API language writes it and(eq(status, "error"), gt(latency, 10))' in out.stdout
+
+
+def test_thread_scope() -> None:
+    """The Thread scope is thread_filter over the thread summary; refused while filterql has no thread_filter."""
+    from filterql import catalog
+
+    if "thread_filter" not in catalog.CONTEXTS:
+        with pytest.raises(FilterSyntaxError) as info:
+            from_ui("turn_count:>20", scope="thread")
+        assert info.value.code == "unsupported-scope" and "thread_filter" in info.value.message
+        return
+    expr = from_ui("turn_count:>20 AND num_errored_turns:>0 OR trace_latency_p99:>=2.5", scope="thread")
+    assert expr == parse("or(and(gt(count, 20), gt(num_errored_turns, 0)), gte(latency_p99, 2.5))")
+    checked = filterql.check(expr, context="thread_filter")
+    assert from_ui(to_ui(checked, scope="thread"), scope="thread") == expr
+    assert to_ui(parse("gt(count, 3)"), scope="thread") == "turn_count:>3"
+    assert from_ui("feedback.correctness.score:>0.5", scope="thread") == parse(
+        'and(eq(feedback_key, "correctness"), gt(feedback_score, 0.5))')
+    for text, words in [("name:x", "Any run"), ("timeout", "bare-term"), ("thread_duration:>5", "duration")]:
+        with pytest.raises(FilterSyntaxError) as info:
+            from_ui(text, scope="thread")
+        assert words in info.value.message + info.value.hint
