@@ -4,7 +4,13 @@
 // endpoints (/filterql/check, /catalog, /format, /explain, /code).
 "use strict";
 
-const FILTERS = ["filter", "trace_filter", "tree_filter"];
+// The filter inputs: name, what the filter is tested on, a placeholder.
+const EDITORS = [
+  ["filter", "each run", 'and(eq(run_type, "llm"), gt(latency, "1s"))'],
+  ["trace_filter", "the trace's root run", ""],
+  ["tree_filter", "any run of the trace", ""],
+];
+const FILTERS = EDITORS.map(([name]) => name);
 const QUICK = ["project", "is_root", "run_type", "error", "start_time", "limit", "profile"];
 const RUN_SELECT = ["id", "name", "run_type", "status", "start_time", "end_time", "total_tokens",
   "total_cost", "tags", "error", "trace_id", "parent_run_id"];
@@ -94,6 +100,22 @@ function writeURL(push = false) {
 }
 
 // ------------------------------------------------------------------ editor
+
+function buildEditors() {
+  const template = $("#editor-template");
+  for (const [name, what, placeholder] of EDITORS) {
+    const field = template.content.firstElementChild.cloneNode(true);
+    field.dataset.name = name;
+    const label = $("label", field), textarea = $("textarea", field), complete = $(".complete", field);
+    label.htmlFor = `in-${name}`;
+    $(".name", label).textContent = name;
+    $(".muted", label).textContent = what;
+    Object.assign(textarea, { id: `in-${name}`, name, placeholder, rows: name === "filter" ? 2 : 1 });
+    complete.id = `complete-${name}`;
+    textarea.setAttribute("aria-controls", complete.id);
+    $(".editors").append(field);
+  }
+}
 
 function editorOf(name) {
   const field = $(`.editor-field[data-name="${name}"]`);
@@ -620,6 +642,7 @@ async function showCode() {
 // ------------------------------------------------------------------ start
 
 async function start() {
+  buildEditors();
   readURL();
   for (const name of FILTERS) wireEditor(name);
   form.addEventListener("submit", (e) => { e.preventDefault(); runQuery(true); });
