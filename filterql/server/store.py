@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import attrs
+from sqlglot import exp
 
 from .. import runs as R
 from ..run_files import read_runs
@@ -159,6 +160,8 @@ class DuckDBStore(RunStore):
         con = connect(progress)
         load_files(files, con, session_ids={p: pid for p, (pid, _) in projects.items()})
         materialize(con, source=True)
+        # Pages and read_run fetch runs by id: an index makes that a lookup, not a scan.
+        con.execute(f"CREATE INDEX filterql_src_id ON {SOURCE} (id)")
         self._con = con
         self._pool: queue.Queue[Any] = queue.Queue()
         for _ in range(max(1, cursors)):
@@ -181,18 +184,16 @@ class DuckDBStore(RunStore):
     def page(self, arguments: Mapping[str, Any], offset: int, size: int) -> tuple[list[dict[str, Any]], bool]:
         arguments = dict(arguments)
         fields = arguments.pop("select", None)
-        query = build_query(nested=True, columns=("id", "start_time_us"), limit=size + 1, **arguments)
+        query = build_query(nested=True, columns=("id",), limit=size + 1, **arguments)
         if offset:
             query = query.offset(offset)
-        sql = (f"SELECT p.id, CAST(s.raw AS VARCHAR) FROM ({render(query, 'duckdb')}) AS p "
-               f"JOIN {SOURCE} AS s ON s.id = p.id ORDER BY p.start_time_us DESC, p.id")
         with self._cursor() as cur:
-            rows = cur.execute(sql).fetchall()
-            more = len(rows) > size
-            rows = rows[:size]
-            ids = [i for i, _ in rows]
+            ids = [row[0] for row in cur.execute(render(query, "duckdb")).fetchall()]
+            more = len(ids) > size
+            ids = ids[:size]
+            raw = self._raw(cur, ids)
             children = self._children(cur, ids) if fields is not None and "child_run_ids" in fields else None
-        found = [json.loads(raw) for _, raw in rows]
+        found = [json.loads(raw[i]) for i in ids]
         if fields is None:
             return found, more
         projected = select(found, run_ids=ids, select=fields)
@@ -200,6 +201,14 @@ class DuckDBStore(RunStore):
             for item, run_id in zip(projected, ids):
                 item["child_run_ids"] = children.get(run_id, [])
         return projected, more
+
+    @staticmethod
+    def _raw(cur: Any, ids: list[str]) -> dict[str, str]:
+        """The original JSON text of runs ``ids`` (canonical ids from the layout, rendered as SQL literals)."""
+        if not ids:
+            return {}
+        listed = ", ".join(exp.Literal.string(i).sql("duckdb") for i in dict.fromkeys(ids))
+        return dict(cur.execute(f"SELECT id, CAST(raw AS VARCHAR) FROM {SOURCE} WHERE id IN ({listed})").fetchall())
 
     def _children(self, cur: Any, ids: list[str]) -> dict[str, list[Any]]:
         """Child run ids of ``ids``, in the order of the input (as :func:`filterql.select` lists them)."""
