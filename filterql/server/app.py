@@ -58,8 +58,12 @@ def _default(value: Any) -> Any:
 
 def json_response(content: Any, status: int = 200) -> Response:
     """``content`` as JSON (datetimes ISO 8601, decimals and UUIDs as text)."""
-    body = json.dumps(content, ensure_ascii=False, default=_default, separators=(",", ":"))
-    return Response(body.encode("utf-8", "surrogatepass"), status, media_type="application/json")
+    text = json.dumps(content, ensure_ascii=False, default=_default, separators=(",", ":"))
+    try:
+        body = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate in the data: JSON's \u escapes carry it
+        body = json.dumps(content, default=_default, separators=(",", ":")).encode("ascii")
+    return Response(body, status, media_type="application/json")
 
 
 def problem_response(problem: Problem) -> Response:
