@@ -4,12 +4,11 @@ The Parquet file of :mod:`benchmarks.sql_bench` (1,000,000 runs by default) is
 served by ``filterql serve`` (DuckDB engine) in a child process. Three
 requests the SDK sends are timed as HTTP round trips from this process (body
 as ``Client.list_runs`` sends it, response parsed): a filtered ``list_runs``
-page (``limit=100``), a ``search()`` page, and one trace's runs. The server is
-then stopped and the same queries run in process — the same store, translated
-by the same code (``v1.parse_body`` + ``v1.runs_page``), no HTTP, no JSON — and
-the ratio of the p50s is reported (target: HTTP at most 1.25x in process).
-The two phases run one after the other, so only one copy of the data is in
-memory at a time; both must return the same run ids.
+page (``limit=100``), a ``search()`` page, and one trace's runs. The same
+queries run in process too — a store over the same file in this process,
+translated by the same code (``v1.query_runs``), no HTTP, no JSON — taking
+turns with the round trips, and the ratio of the p50s is reported (target:
+HTTP at most 1.25x in process). Both must return the same run ids.
 """
 
 from __future__ import annotations
@@ -59,14 +58,16 @@ def _start(path: Path) -> tuple[subprocess.Popen[str], str, float]:
     raise RuntimeError(f"filterql serve exited with {proc.wait()}")
 
 
-def _p50(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    fn()  # warm-up
-    times, result = [], None
+def _p50s(fns: dict[str, Callable[[], Any]], repeat: int) -> tuple[dict[str, float], dict[str, Any]]:
+    """p50 seconds of each function, called in turns (one round calls each once), after a warm-up round."""
+    results = {name: fn() for name, fn in fns.items()}
+    times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeat):
-        t = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), result
+        for name, fn in fns.items():
+            t = time.perf_counter()
+            results[name] = fn()
+            times[name].append(time.perf_counter() - t)
+    return {name: statistics.median(ts) for name, ts in times.items()}, results
 
 
 def measure(n: int, repeat: int = 15, seed: int = 7) -> dict[str, Any]:
@@ -76,15 +77,17 @@ def measure(n: int, repeat: int = 15, seed: int = 7) -> dict[str, Any]:
     from filterql.server import open_store
     from filterql.server.cursors import Cursors
     from filterql.server.store import file_project
-    from filterql.server.v1 import parse_body, runs_page
+    from filterql.server.v1 import query_runs
 
     path = sql_bench.data_file(n, seed)
     project = file_project(path)[0]
     proc, url, load_s = _start(path)
-    bodies: dict[str, dict[str, Any]] = {}
-    http: dict[str, float] = {}
-    answers: dict[str, list[str]] = {}
+    rows = []
     try:
+        t = time.perf_counter()
+        store = open_store([path], "duckdb", progress=False)
+        in_load_s = time.perf_counter() - t
+        cursors = Cursors()
         with httpx.Client(base_url=url, timeout=600) as client:
             some = client.post("/runs/query", json={"session": [project], "is_root": True, "limit": 1}).json()
             trace = some["runs"][0]["trace_id"]
@@ -92,34 +95,25 @@ def measure(n: int, repeat: int = 15, seed: int = 7) -> dict[str, Any]:
                 body = {"session": [project], **body}
                 if "trace" in body:
                     body["trace"] = trace
-                bodies[label] = body
 
-                def round_trip(body: dict[str, Any] = body) -> Any:
+                def round_trip(body: dict[str, Any] = body) -> list[str]:
                     response = client.post("/runs/query", json=body)
                     response.raise_for_status()
-                    return response.json()
+                    return [r["id"] for r in response.json()["runs"]]
 
-                http[label], page = _p50(round_trip, repeat)
-                answers[label] = [r["id"] for r in page["runs"]]
+                def in_process(body: dict[str, Any] = body) -> list[str]:
+                    return [r["id"] for r in query_runs(body, store, cursors)["runs"]]
+
+                p50, ids = _p50s({"http": round_trip, "in_process": in_process}, repeat)
+                if ids["http"] != ids["in_process"]:
+                    raise AssertionError(f"{label}: the server and the in-process store disagree")
+                rows.append({"request": label, "runs": len(ids["http"]), "http_ms": p50["http"] * 1e3,
+                             "in_process_ms": p50["in_process"] * 1e3, "ratio": p50["http"] / p50["in_process"],
+                             "langsmith_p50_ms": LANGSMITH_P50_MS[label]})
+        store.close()
     finally:
         proc.terminate()
         proc.wait()
-
-    t = time.perf_counter()
-    store = open_store([path], "duckdb", progress=False)
-    in_load_s = time.perf_counter() - t
-    cursors = Cursors()
-    rows = []
-    try:
-        for label, _ in REQUESTS:
-            p50, page = _p50(lambda: runs_page(parse_body(bodies[label], store, cursors), store, cursors), repeat)
-            if [r["id"] for r in page["runs"]] != answers[label]:
-                raise AssertionError(f"{label}: the server and the in-process store disagree")
-            rows.append({"request": label, "runs": len(answers[label]), "http_ms": http[label] * 1e3,
-                         "in_process_ms": p50 * 1e3, "ratio": http[label] / p50,
-                         "langsmith_p50_ms": LANGSMITH_P50_MS[label]})
-    finally:
-        store.close()
     return {"runs": n, "repeat": repeat, "server_load_s": load_s, "in_process_load_s": in_load_s, "requests": rows,
             "ratio_geomean": statistics.geometric_mean([r["ratio"] for r in rows]),
             "ratio_max": max(r["ratio"] for r in rows)}
