@@ -95,7 +95,9 @@ def test_bad_parameters_are_named(http: Any, body: Mapping[str, Any], status: in
 
 def test_a_cursor_belongs_to_its_query(http: Any) -> None:
     body = {"session": [PROJECT_ID], "is_root": False}
-    first = http.post("/runs/query", json=body).json()
+    answer = http.post("/runs/query", json=body)
+    assert answer.headers["server-timing"].startswith("query;dur=")
+    first = answer.json()
     cursor = first["cursors"]["next"]
     assert cursor and len(first["runs"]) == 4
     second = http.post("/runs/query", json={**body, "cursor": cursor}).json()
