@@ -30,6 +30,7 @@ _EXPORTS = {
     "check_query": "query_check",
     "Diagnostic": "diagnostics",
     "check": "validator",
+    "Checked": "checked",
     "validate": "validator",
     "AlwaysFalse": "optimizer",
     "AlwaysTrue": "optimizer",
@@ -67,6 +68,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # what the names are, for type checkers and editors
     from .ast import Expr
     from .canonical_form import canonical, equivalent
+    from .checked import Checked
     from .diagnostics import Diagnostic
     from .builder import quote
     from .errors import FilterError, FilterJSONError, FilterSyntaxError, FilterTranslationError, FilterValidationError

@@ -18,7 +18,7 @@ TEXT = 'and(gt(latency, "5s"), eq(metadata_key, "k"), eq(metadata_value, 1), in(
 
 def test_a_checked_tree_is_the_ordinary_tree() -> None:
     typed = check(TEXT)
-    assert isinstance(typed, Checked) and isinstance(typed, ast.And)
+    assert isinstance(typed, filterql.Checked) and filterql.Checked is Checked and isinstance(typed, ast.And)
     assert typed.context == "filter" and typed.profile == "offline"
     assert typed == plain(typed) and plain(typed) == typed and hash(typed) == hash(plain(typed))
     assert type(plain(typed)) is ast.And and typed.args == plain(typed).args
