@@ -248,6 +248,10 @@ def ref(node: ast.Expr, run: dict[str, Any]) -> bool:
         fam = {"metadata": "metadata", "inputs": "input", "outputs": "output"}[node.field.name]
         key = node.key.value
         return any(k == key or k.startswith(key + ".") for k, _, _ in _entries(run, fam))
+    if isinstance(node, ast.Like) and FIELDS[node.field.name].type.value == "object":
+        # like(inputs, p): some flattened leaf matches, as like(input_value, p) alone; notlike: none does.
+        family = {"inputs": "input", "outputs": "output"}[node.field.name]
+        return _family_alone(ast.Like(ast.Field(f"{family}_value"), node.pattern, node.negated), run)
     value = _field(run, node.field.name)
     if isinstance(node, ast.In):
         if node.field.name == "tags":
