@@ -11,6 +11,7 @@ holding every run in memory.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import re
@@ -18,7 +19,7 @@ import sys
 import zlib
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator, Union
+from typing import IO, Any, ContextManager, Iterable, Iterator, Union
 
 from . import runs as R
 from .coerce import json_strings, lone_surrogate
@@ -264,9 +265,9 @@ def _gzip_reason(error: BaseException) -> str:
     return f"corrupt compressed data ({error})"
 
 
-def _open_binary(name: str) -> IO[bytes]:
-    if name == "-":
-        return sys.stdin.buffer
+def _open_binary(name: str) -> ContextManager[IO[bytes]]:
+    if name == "-":  # left open: "-" may be named twice, the second read finds it empty
+        return contextlib.nullcontext(sys.stdin.buffer)
     try:
         if name.endswith(".gz"):
             return gzip.open(name, "rb")  # type: ignore[return-value]
