@@ -216,9 +216,6 @@ def _search_values(run: dict[str, Any], field: str | None) -> list[str]:
     return [v for v in values if isinstance(v, str)]
 
 
-_OBJECT_FAMILY = {"inputs": "input", "outputs": "output"}
-
-
 def ref(node: ast.Expr, run: dict[str, Any]) -> bool:
     """The reference meaning of a checked filter on one run."""
     if isinstance(node, ast.Not):
@@ -258,9 +255,6 @@ def ref(node: ast.Expr, run: dict[str, Any]) -> bool:
             return any(t in {i.value for i in node.values.items} for t in (value or []))
         return value is not None and any(value == i.value for i in node.values.items)
     if isinstance(node, ast.Like):
-        if node.field.name in _OBJECT_FAMILY:  # some flattened leaf matches; notlike: none does
-            leaves = (_text(v) for _, _, v in _entries(run, _OBJECT_FAMILY[node.field.name]))
-            return any(t is not None and _like(t, node.pattern.value) for t in leaves) != node.negated
         return isinstance(value, str) and _like(value, node.pattern.value) != node.negated
     assert isinstance(node, ast.Compare)
     return _holds(node.op, value, node.value.value, "plain")
