@@ -237,25 +237,6 @@ def _names(values: Sequence[str] | None) -> list[str] | None:
     return [n.strip() for item in values for n in item.split(",") if n.strip()]
 
 
-def _match_duckdb(args: argparse.Namespace, filters: dict[str, str]) -> int:
-    """``match --engine duckdb``: the same selection, computed by DuckDB from the files."""
-    from .sql.match import match_lines
-
-    if "-" in args.runs:
-        raise _Usage("--engine duckdb reads files; standard input needs --engine python")
-    lines = match_lines(
-        args.runs, ids_only=args.ids_only, select=_names(args.select), skip_invalid=args.skip_invalid, **filters,
-        is_root=args.is_root, run_type=args.run_type, error=args.error, start_time=args.start_time,
-        trace_id=args.trace_id, parent_run_id=args.parent_run_id, run_ids=args.run_ids, limit=args.limit,
-        search_limit=args.search_limit,
-    )
-    out = sys.stdout
-    for line in lines:
-        out.write(line + "\n")
-    out.flush()
-    return EXIT_OK
-
-
 def _cmd_sql(args: argparse.Namespace) -> int:
     """Print the SQL of a filter (with trace and tree filters) for a dialect."""
     from .sql import to_sql
@@ -267,30 +248,33 @@ def _cmd_sql(args: argparse.Namespace) -> int:
 
 def _cmd_match(args: argparse.Namespace) -> int:
     """Select runs from files like list_runs would; print ids (--ids-only) or JSONL runs."""
-    from .evaluate import compile
-    from .select_runs import select
-    from .run_files import read_runs
-    from .runs import uuid_text
+    from .query import list_runs_query
 
     names = [n for n in ("filter", "trace_filter", "tree_filter") if getattr(args, n) is not None]
     if "-" in args.runs and any(getattr(args, n) == "-" for n in names):
         raise _Usage("standard input cannot hold both a filter and the runs")
-    filters = {name: _read_filter(getattr(args, name)) for name in names}
-    for name, text in filters.items():  # report an invalid filter before reading any run
-        compile(text, name, search_limit=args.search_limit)
-    if args.engine == "duckdb":
-        return _match_duckdb(args, filters)
-    reader = read_runs(*args.runs, skip_invalid=args.skip_invalid)
-    found = select(
-        _Reread(reader), **filters, is_root=args.is_root, run_type=args.run_type, error=args.error,
-        start_time=args.start_time, trace_id=args.trace_id, parent_run_id=args.parent_run_id,
-        run_ids=args.run_ids, limit=args.limit, search_limit=args.search_limit,
-        select=_names(args.select),
-    )
+    if args.engine == "duckdb" and "-" in args.runs:
+        raise _Usage("--engine duckdb reads files; standard input needs --engine python")
+    # The query is read and checked before any run is: an invalid filter is reported at once.
+    query = list_runs_query(
+        **{name: _read_filter(getattr(args, name)) for name in names}, is_root=args.is_root,
+        run_type=args.run_type, error=args.error, start_time=args.start_time, trace_id=args.trace_id,
+        parent_run_id=args.parent_run_id, run_ids=args.run_ids, limit=args.limit,
+        search_limit=args.search_limit, select=_names(args.select))
     out = sys.stdout
-    for run in found:
-        # An id in its canonical (lowercase, hyphenated) text, as the DuckDB engine prints it.
-        out.write(f"{uuid_text(run['id']) or run['id']}\n" if args.ids_only else json.dumps(run, ensure_ascii=False, default=str) + "\n")
+    if args.engine == "duckdb":
+        from .sql.match import match_lines
+
+        for line in match_lines(args.runs, query, ids_only=args.ids_only, skip_invalid=args.skip_invalid):
+            out.write(line + "\n")
+        out.flush()
+        return EXIT_OK
+    from .run_files import read_runs
+    from .select_runs import output_lines
+
+    reader = read_runs(*args.runs, skip_invalid=args.skip_invalid)
+    for line in output_lines(_Reread(reader), query, ids_only=args.ids_only):
+        out.write(line + "\n")
     out.flush()
     if reader.skipped:
         print(f"skipped {reader.skipped} invalid run{'s' if reader.skipped != 1 else ''}; first: {reader.problems[0]}",

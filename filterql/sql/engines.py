@@ -8,12 +8,16 @@ run the same query rendered in their dialect.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
+from sqlglot import exp
+
+from ..projection import project
+from ..query import RunQuery, list_runs_query
 from . import layout
 from .dialects import render
 from .load import PathLike, connect, load_files, load_runs, materialize
-from .query import build_query
+from .query import select_sql
 
 if TYPE_CHECKING:
     import duckdb
@@ -32,13 +36,51 @@ class Engine:
     def rows(self, sql: str) -> list[tuple[Any, ...]]:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def stream(self, sql: str) -> Iterator[tuple[Any, ...]]:
+        """The rows of ``sql``, as they come (engines that can, fetch them in batches)."""
+        return iter(self.rows(sql))
+
     #: Whether the engine holds DuckDB's nested layout (layout.NESTED_COLUMNS and macros).
     nested = False
 
+    def ids(self, query: RunQuery) -> list[str]:
+        """Ids (canonical text) of the runs ``query`` returns, in result order."""
+        return [row[0] for row in self.rows(render(select_sql(query, nested=self.nested), self.dialect))]
+
     def select_ids(self, **arguments: Any) -> list[str]:
         """Ids of the runs matching ``list_runs`` arguments, in result order."""
-        query = build_query(nested=self.nested, **arguments)
-        return [row[0] for row in self.rows(render(query, self.dialect))]
+        return self.ids(list_runs_query(**arguments))
+
+    def select(self, query: RunQuery) -> list[Any]:
+        """What :func:`filterql.select` returns for ``query``: the runs' JSON, or their projections."""
+        return [json.loads(line) for line in self.lines(query)]
+
+    def lines(self, query: RunQuery, *, ids_only: bool = False) -> Iterator[str]:
+        """``filterql match`` output for ``query``: ids, or JSON lines projected by :func:`filterql.projection.project`."""
+        columns = ("id",) if ids_only else ("id", layout.DOC)
+        rows = self.stream(render(select_sql(query, columns=columns, nested=self.nested), self.dialect))
+        if ids_only:
+            yield from (row[0] for row in rows)
+            return
+        children = self._children(query) if query.needs_children else None
+        for run_id, doc in rows:
+            run = json.loads(doc)
+            if query.select is not None:
+                run = project(run, query.select, None if children is None else children.get(run_id, []))
+            yield json.dumps(run, ensure_ascii=False, default=str)
+
+    def _children(self, query: RunQuery) -> dict[str, list[str]]:
+        """Child ids of each run ``query`` returns, in the order they ran (``start_time``, then id)."""
+        child = "filterql_child"
+        col = lambda name: exp.column(name, table=child)  # noqa: E731
+        matched = select_sql(query, nested=self.nested).subquery()
+        sql = (exp.select(col("parent_run_id"), col("id")).from_(exp.to_table(layout.RUNS).as_(child))
+               .where(exp.In(this=col("parent_run_id"), query=matched))
+               .order_by(col("start_time_us"), col("id")))
+        found: dict[str, list[str]] = {}
+        for parent, run_id in self.stream(render(sql, self.dialect)):
+            found.setdefault(parent, []).append(run_id)
+        return found
 
 
 class DuckDBEngine(Engine):
@@ -50,6 +92,11 @@ class DuckDBEngine(Engine):
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         return self.con.execute(sql).fetchall()
+
+    def stream(self, sql: str) -> Iterator[tuple[Any, ...]]:
+        cursor = self.con.execute(sql)
+        while batch := cursor.fetchmany(10_000):
+            yield from batch
 
     def tables(self) -> dict[str, pa.Table]:
         """The flat layout as Arrow tables (for the other engines)."""

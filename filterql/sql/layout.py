@@ -9,7 +9,7 @@ Three tables, one row per run, per tag and per flattened family entry:
     exact integer arithmetic. Costs are DECIMAL(38, 18). ``is_root`` and
     ``thread_id`` are derived as the docs/semantics.md says; ``thread_id`` is
     NULL unless the thread is a string, and ``has_thread_id`` says whether the
-    run has a thread at all.
+    run has a thread at all. ``doc`` is the run's JSON text, for ``select``.
 ``run_tags`` ``(run_id, tag)``
     One row per tag.
 ``run_entries`` ``(run_id, family, key, vtype, vstr, vnum, score)``
@@ -33,7 +33,7 @@ from typing import Mapping
 from ..catalog import FIELDS, FieldType
 
 __all__ = [
-    "RUNS", "TAGS", "ENTRIES", "THREAD_PRESENT", "NESTED_COLUMNS", "RUN_COLUMNS", "TAG_COLUMNS", "ENTRY_COLUMNS",
+    "RUNS", "TAGS", "ENTRIES", "THREAD_PRESENT", "DOC", "NESTED_COLUMNS", "RUN_COLUMNS", "TAG_COLUMNS", "ENTRY_COLUMNS",
     "DECIMAL_SCALE", "DECIMAL_TYPE", "column_of", "FAMILY_NAMES",
 ]
 
@@ -69,10 +69,14 @@ def column_of(field: str) -> str:
 #: whether the run has one at all (``neq(thread_id, "x")`` holds for a number).
 THREAD_PRESENT = "has_thread_id"
 
+#: The run's JSON text as read: ``select`` projects it (filterql.projection), the same on every engine.
+DOC = "doc"
+
 #: ``runs`` columns and their SQL types, in table order.
 RUN_COLUMNS: Mapping[str, str] = MappingProxyType({
     **{column_of(name): _SQL_TYPE[spec.type] for name, spec in FIELDS.items() if spec.type in _SQL_TYPE},
     THREAD_PRESENT: "BOOLEAN",
+    DOC: "VARCHAR",
 })
 #: DuckDB's layout adds these to ``runs`` (docs/sql.md: the nested layout), with two macros,
 #: ``filterql_key_entries(family, key)`` and ``filterql_doc_contains(doc, term, limit)``, so

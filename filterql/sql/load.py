@@ -301,6 +301,7 @@ def _runs_view() -> str:
     exprs["is_root"] = "parent_run_id IS NULL"
     exprs["thread_id"] = f"CASE WHEN json_type({thread}) = 'VARCHAR' THEN {thread} ->> '$' END"
     exprs[layout.THREAD_PRESENT] = f"{thread} IS NOT NULL"
+    exprs[layout.DOC] = "CAST(raw AS VARCHAR)"
     # DuckDB's nested columns (layout.NESTED_COLUMNS): objects only, as the evaluator flattens only objects.
     exprs["tags"] = "tags"
     exprs["extra"] = "extra_text"
