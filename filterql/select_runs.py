@@ -200,16 +200,17 @@ def _line(run: Any, d: dict[str, Any], query: RunQuery, children: Children | Non
 def output_lines(runs: Iterable[Any], query: RunQuery, *, ids_only: bool = False) -> Iterator[str]:
     """``filterql match`` output, in order: ids, or JSON lines (whole runs or projections).
 
-    Memory is bounded by what is kept: per matching run, a sort record of
-    about 60 bytes (key and id; the printed id follows when it is not the
-    canonical one); full output goes to a temporary spill file and is read
-    back by position. With a small ``limit`` only that many lines are kept.
+    Ids are printed as canonical UUID text, as the API and the SQL engines
+    return them. Memory is bounded by what is kept: per matching run, a sort
+    record of about 80 bytes (key and id); full output goes to a temporary
+    spill file and is read back by position. With a small ``limit`` only that
+    many lines are kept.
     """
     pairs, children = matching(runs, query)
     if ids_only:
-        records = (_record(d, _raw_id_tail(d)) for _, d in pairs)
+        records = (_record(d) for _, d in pairs)
         ordered = heapq.nsmallest(query.limit, records) if query.limit is not None else sorted(records)
-        yield from (_printed_id(r) for r in ordered)
+        yield from (r[8:].decode("utf-8", "surrogatepass") for r in ordered)
         return
     if query.limit is not None and query.limit <= _KEEP_LINES_UP_TO:
         kept = heapq.nsmallest(query.limit, ((_record(d), _line(run, d, query, children)) for run, d in pairs),
@@ -228,13 +229,3 @@ def output_lines(runs: Iterable[Any], query: RunQuery, *, ids_only: bool = False
             spill.seek(int.from_bytes(record[-8:], "big"))
             yield spill.readline()[:-1].decode("utf-8", "surrogatepass")
 
-
-def _raw_id_tail(d: dict[str, Any]) -> bytes:
-    """The printed id after a NUL, when it differs from the canonical one the record sorts by."""
-    raw = str(d.get("id"))
-    return b"" if raw == _ident(d.get("id")) else b"\x00" + raw.encode("utf-8", "surrogatepass")
-
-
-def _printed_id(record: bytes) -> str:
-    ident, _, raw = record[8:].partition(b"\x00")
-    return (raw or ident).decode("utf-8", "surrogatepass")
