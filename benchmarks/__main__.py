@@ -12,7 +12,9 @@ One run, one machine, synthetic data from a fixed seed (nothing is downloaded):
    fresh processes (:mod:`benchmarks.startup`);
 6. parse growth — a 1 MB ``or`` against a quarter of it, valid and unclosed (:mod:`benchmarks.parse_linear`);
 7. ``filterql serve`` — p50 of a filtered ``list_runs`` page, a ``search()`` page and one trace's runs over
-   HTTP, against the same query in process (:mod:`benchmarks.serve_bench`).
+   HTTP, against the same query in process (:mod:`benchmarks.serve_bench`);
+8. memory — peak RSS of ``filterql match --ids-only`` over generated JSONL runs, with and without a
+   filter, on both engines (:mod:`benchmarks.memory_bench`).
 
 Every time is the best of a few repeats (the machine may be shared). ``--quick``
 uses smaller sizes (printed, and stored in the JSON); ``--tiny`` is for the
@@ -49,6 +51,7 @@ TARGETS: dict[str, tuple[float, str]] = {
     "parse_linear_growth_4x": (5.0, "max"),
     "parse_error_growth_4x": (5.0, "max"),
     "serve_http_ratio_vs_in_process": (1.25, "max"),
+    "match_ids_only_peak_mb": (300.0, "max"),
 }
 
 #: Sizes per mode. ``cel_runs`` / ``cel_python_runs``: the CEL engines take 10-6000 µs a run, so
@@ -56,13 +59,16 @@ TARGETS: dict[str, tuple[float, str]] = {
 MODES: dict[str, dict[str, Any]] = {
     "full": {"parse_number": 500, "parse_repeat": 5, "eval_runs": 200_000, "cel_runs": 10_000,
              "cel_python_runs": 1_000, "engine_sizes": (100_000, 1_000_000), "tree_runs": 200_000, "repeat": 3,
-             "startup_rounds": 21, "parse_operands": 10_000, "serve_runs": 1_000_000, "serve_repeat": 15},
+             "startup_rounds": 21, "parse_operands": 10_000, "serve_runs": 1_000_000, "serve_repeat": 15,
+             "memory_runs": 2_000_000},
     "quick": {"parse_number": 100, "parse_repeat": 3, "eval_runs": 100_000, "cel_runs": 2_000,
               "cel_python_runs": 300, "engine_sizes": (50_000, 200_000), "tree_runs": 100_000, "repeat": 3,
-              "startup_rounds": 11, "parse_operands": 10_000, "serve_runs": 200_000, "serve_repeat": 9},
+              "startup_rounds": 11, "parse_operands": 10_000, "serve_runs": 200_000, "serve_repeat": 9,
+              "memory_runs": 200_000},
     "tiny": {"parse_number": 3, "parse_repeat": 1, "eval_runs": 600, "cel_runs": 100,
              "cel_python_runs": 30, "engine_sizes": (300, 600), "tree_runs": 600, "repeat": 1,
-             "startup_rounds": 1, "parse_operands": 200, "serve_runs": 600, "serve_repeat": 1},
+             "startup_rounds": 1, "parse_operands": 200, "serve_runs": 600, "serve_repeat": 1,
+             "memory_runs": 300},
 }
 
 
@@ -207,6 +213,16 @@ def bench_serve(runs: int, repeat: int, seed: int) -> dict[str, Any]:
     return result
 
 
+# --- 8. memory --------------------------------------------------------------------------------
+
+def bench_memory(n: int, seed: int) -> dict[str, Any]:
+    from . import memory_bench
+
+    print("\n8. Peak RSS of `filterql match --ids-only` in a fresh process (target <= 300 MB at 2,000,000 runs)")
+    rows = memory_bench.measure(n, seed=seed)
+    return {"runs": n, "rows": rows, "peak_mb": max(r["peak_mb"] for r in rows)}
+
+
 # --- report -----------------------------------------------------------------------------------
 
 def headline(results: dict[str, Any]) -> dict[str, float]:
@@ -224,6 +240,7 @@ def headline(results: dict[str, Any]) -> dict[str, float]:
         "parse_linear_growth_4x": results["parse_growth"]["valid"]["growth"],
         "parse_error_growth_4x": results["parse_growth"]["unclosed"]["growth"],
         "serve_http_ratio_vs_in_process": results["serve"]["ratio_max"],
+        "match_ids_only_peak_mb": results["memory"]["peak_mb"],
     }
 
 
@@ -273,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     results["startup"] = bench_startup(cfg["startup_rounds"])
     results["parse_growth"] = bench_parse_growth(cfg["parse_operands"], cfg["repeat"])
     results["serve"] = bench_serve(cfg["serve_runs"], cfg["serve_repeat"], args.seed)
+    results["memory"] = bench_memory(cfg["memory_runs"], args.seed)
 
     keys = headline(results)
     print_summary(keys)

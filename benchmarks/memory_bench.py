@@ -37,6 +37,7 @@ def jsonl_file(n: int, seed: int = 7) -> Path:
     source = data_file(n, seed)
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     iso = "strftime({0}, '%Y-%m-%dT%H:%M:%S.%fZ') AS {0}"
     tmp = path.with_suffix(".tmp")
     con.execute(f"""

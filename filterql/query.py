@@ -130,10 +130,6 @@ class RunQuery:
             return None
         return parts[0] if len(parts) == 1 else ast.And(tuple(parts))
 
-    def filters(self) -> dict[str, ast.Expr]:
-        """The filter arguments given, by name, in argument order."""
-        return {name: tree for name in FILTER_ARGUMENTS if (tree := getattr(self, name)) is not None}
-
     @property
     def needs_children(self) -> bool:
         """Whether the projection lists each run's children (``child_run_ids``)."""

@@ -8,10 +8,9 @@ keeps the runs that match ``where`` and whose trace qualifies — a per-trace
 semi-join, O(number of runs) whatever the trace sizes. Results come newest
 ``start_time`` first, ties by ascending id, like the API.
 
-:func:`select` returns the runs themselves. :func:`output_lines` is what
-``filterql match`` prints: it keeps, per matching run, only an order key and
-its id (``--ids-only``), or the position of its output line in a temporary
-spill file, so memory does not grow with the size of the matching runs.
+:func:`select` returns the runs themselves; :func:`output_lines` is what
+``filterql match`` prints, ordered by :mod:`filterql.output_order` so memory
+does not grow with the size of the matching runs.
 """
 
 from __future__ import annotations
@@ -21,10 +20,11 @@ import json
 import tempfile
 import uuid
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
 from . import runs as R
 from .evaluate import compile
+from .output_order import ordered_ids, ordered_lines
 from .projection import project
 from .query import RunQuery, list_runs_query
 from .validator import FilterInput
@@ -115,11 +115,13 @@ def select_query(runs: Iterable[Any], query: RunQuery) -> list[Any]:
     return [project(d, query.select, children.of(d) if children else None) for _, d in ordered]
 
 
-def matching(runs: Iterable[Any], query: RunQuery) -> tuple[Iterable[tuple[Any, dict[str, Any]]], Children | None]:
+def matching(runs: Iterable[Any], query: RunQuery, *, spill: IO[bytes] | None = None,
+             ) -> tuple[Iterable[tuple[Any, dict[str, Any]]], Children | None]:
     """The matching runs as (run, run JSON) pairs in input order (lazy), and the children when selected.
 
     A first pass over ``runs`` runs only when a trace or tree filter or
-    ``child_run_ids`` needs it; a one-shot iterable is then held in memory.
+    ``child_run_ids`` needs it; a one-shot iterable is then held in memory, or
+    written to ``spill`` as JSON lines and read back (the runs come back as dicts).
     """
     kw = {"search_limit": query.search_limit}
     tests: list[Callable[[dict[str, Any]], bool]] = []
@@ -130,7 +132,7 @@ def matching(runs: Iterable[Any], query: RunQuery) -> tuple[Iterable[tuple[Any, 
     children: Children | None = None
     if trace_pred is not None or tree_pred is not None or query.needs_children:
         if iter(runs) is runs or not getattr(runs, "rereadable", True):  # one-shot: keep for the second pass
-            runs = list(runs)
+            runs = list(runs) if spill is None else _Spilled(runs, spill)
         children = Children() if query.needs_children else None
         good_roots, good_trees = _first_pass(runs, trace_pred, tree_pred, children)
         if trace_pred is not None:
@@ -146,6 +148,21 @@ def matching(runs: Iterable[Any], query: RunQuery) -> tuple[Iterable[tuple[Any, 
                 yield run, d
 
     return pairs(), children
+
+
+class _Spilled:
+    """A one-shot run source copied to a file as JSON lines, re-iterable (as dicts)."""
+
+    def __init__(self, runs: Iterable[Any], spill: IO[bytes]) -> None:
+        self.spill = spill
+        for run in runs:
+            spill.write(json.dumps(R.as_dict(run), ensure_ascii=False, default=str).encode("utf-8", "surrogatepass"))
+            spill.write(b"\n")
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        self.spill.seek(0)
+        for line in self.spill:
+            yield json.loads(line.decode("utf-8", "surrogatepass"))
 
 
 def _all_of(tests: list[Callable[[dict[str, Any]], bool]]) -> Callable[[dict[str, Any]], bool]:
@@ -177,55 +194,25 @@ def _first_pass(
     return good_roots, good_trees
 
 
-# ------------------------------------------------------------ bounded-memory output
-
-#: Sort prefix of a run without a readable start_time: after every real one.
-_LAST = (1 << 64) - 1
-#: With a limit up to this, the output lines themselves are kept (no spill file).
-_KEEP_LINES_UP_TO = 10_000
-
-
-def _record(d: dict[str, Any], tail: bytes = b"") -> bytes:
-    """A bytes sort record: 8-byte key (newest first), the canonical id, ``tail``; bytes order = API order."""
-    micros = _micros(d)
-    prefix = _LAST if micros is None else (1 << 63) - micros
-    return prefix.to_bytes(8, "big") + _ident(d.get("id")).encode("utf-8", "surrogatepass") + tail
-
-
-def _line(run: Any, d: dict[str, Any], query: RunQuery, children: Children | None) -> str:
-    out = d if query.select is None else project(d, query.select, children.of(d) if children else None)
-    return json.dumps(out, ensure_ascii=False, default=str)
+# ------------------------------------------------------------ filterql match
 
 
 def output_lines(runs: Iterable[Any], query: RunQuery, *, ids_only: bool = False) -> Iterator[str]:
-    """``filterql match`` output, in order: ids, or JSON lines (whole runs or projections).
+    """``filterql match`` output, in order: ids (canonical UUID text), or JSON lines (whole runs or projections).
 
-    Ids are printed as canonical UUID text, as the API and the SQL engines
-    return them. Memory is bounded by what is kept: per matching run, a sort
-    record of about 80 bytes (key and id); full output goes to a temporary
-    spill file and is read back by position. With a small ``limit`` only that
-    many lines are kept.
+    Memory is bounded by what is kept (:mod:`filterql.output_order`). A
+    one-shot source (standard input) that needs two passes is copied to a
+    temporary file rather than held in memory.
     """
-    pairs, children = matching(runs, query)
-    if ids_only:
-        records = (_record(d) for _, d in pairs)
-        ordered = heapq.nsmallest(query.limit, records) if query.limit is not None else sorted(records)
-        yield from (r[8:].decode("utf-8", "surrogatepass") for r in ordered)
-        return
-    if query.limit is not None and query.limit <= _KEEP_LINES_UP_TO:
-        kept = heapq.nsmallest(query.limit, ((_record(d), _line(run, d, query, children)) for run, d in pairs),
-                               key=lambda item: item[0])
-        yield from (line for _, line in kept)
-        return
-    with tempfile.TemporaryFile() as spill:
-        offsets = []
-        for run, d in pairs:
-            position = spill.tell()
-            spill.write(_line(run, d, query, children).encode("utf-8", "surrogatepass") + b"\n")
-            offsets.append(_record(d, position.to_bytes(8, "big")))
-        ordered = heapq.nsmallest(query.limit, offsets) if query.limit is not None else sorted(offsets)
-        del offsets
-        for record in ordered:
-            spill.seek(int.from_bytes(record[-8:], "big"))
-            yield spill.readline()[:-1].decode("utf-8", "surrogatepass")
+    with tempfile.TemporaryFile() as copy:
+        pairs, children = matching(runs, query, spill=copy)
+        if ids_only:
+            yield from ordered_ids(((_micros(d), _ident(d.get("id"))) for _, d in pairs), query.limit)
+            return
+        lines = ((_micros(d), _ident(d.get("id")), _line(d, query, children)) for _, d in pairs)
+        yield from ordered_lines(lines, query.limit)
 
+
+def _line(d: dict[str, Any], query: RunQuery, children: Children | None) -> str:
+    out = d if query.select is None else project(d, query.select, children.of(d) if children else None)
+    return json.dumps(out, ensure_ascii=False, default=str)

@@ -184,6 +184,16 @@ def test_match_whole_output_is_identical_on_both_engines(capsys, flags) -> None:
     assert python == _match(capsys, str(EXAMPLES), *flags, "--engine", "duckdb")
 
 
+def test_match_from_stdin_with_two_passes(capsys, monkeypatch) -> None:  # noqa: ANN001
+    import io
+    import sys
+
+    flags = ["--tree-filter", "neq(error, null)", "--select", "name,child_run_ids"]
+    want = _match(capsys, str(EXAMPLES), *flags)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(EXAMPLES.read_bytes())))
+    assert _match(capsys, "-", *flags) == want and want
+
+
 # ------------------------------------------------------------------ bounded-memory output = select
 
 
@@ -191,15 +201,14 @@ def test_match_whole_output_is_identical_on_both_engines(capsys, flags) -> None:
 @given(run_lists(), st.sampled_from([None, ["name", "child_run_ids", "latency"]]),
        st.sampled_from([None, 0, 1, 3]), st.booleans())
 def test_output_lines_equal_select(runs, names, limit, spill) -> None:  # noqa: ANN001
-    import filterql.select_runs as S
+    import filterql.output_order as O
 
     query = list_runs_query(select=names, limit=limit)
     want = select_query(runs, query)
-    old = S._KEEP_LINES_UP_TO
-    S._KEEP_LINES_UP_TO = -1 if spill else old  # force the spill file
+    old = O.KEEP_LINES_UP_TO
+    O.KEEP_LINES_UP_TO = -1 if spill else old  # force the spill file
     try:
         assert list(output_lines(runs, query)) == _text(want)
     finally:
-        S._KEEP_LINES_UP_TO = old
-    ids = [S._ident(r["id"]) for r in want]
-    assert list(output_lines(runs, query, ids_only=True)) == ids
+        O.KEEP_LINES_UP_TO = old
+    assert list(output_lines(runs, query, ids_only=True)) == [r["id"] for r in want]  # the pool's ids are canonical

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from sqlglot import exp
 
+from ..output_order import ordered_ids, ordered_lines
 from ..projection import project
 from ..query import RunQuery, list_runs_query
 from . import layout
@@ -56,18 +57,25 @@ class Engine:
         return [json.loads(line) for line in self.lines(query)]
 
     def lines(self, query: RunQuery, *, ids_only: bool = False) -> Iterator[str]:
-        """``filterql match`` output for ``query``: ids, or JSON lines projected by :func:`filterql.projection.project`."""
-        columns = ("id",) if ids_only else ("id", layout.DOC)
-        rows = self.stream(render(select_sql(query, columns=columns, nested=self.nested), self.dialect))
+        """``filterql match`` output for ``query``: ids, or JSON lines projected by :func:`filterql.projection.project`.
+
+        The engine streams the matching rows unordered; :mod:`filterql.output_order`
+        orders them in bounded memory, as for the Python engine.
+        """
+        columns = ("start_time_us", "id") if ids_only else ("start_time_us", "id", layout.DOC)
+        rows = self.stream(render(select_sql(query, columns=columns, nested=self.nested, ordered=False), self.dialect))
         if ids_only:
-            yield from (row[0] for row in rows)
+            yield from ordered_ids(rows, query.limit)  # type: ignore[arg-type]
             return
         children = self._children(query) if query.needs_children else None
-        for run_id, doc in rows:
+
+        def line(doc: str, run_id: str) -> str:
             run = json.loads(doc)
             if query.select is not None:
                 run = project(run, query.select, None if children is None else children.get(run_id, []))
-            yield json.dumps(run, ensure_ascii=False, default=str)
+            return json.dumps(run, ensure_ascii=False, default=str)
+
+        yield from ordered_lines(((micros, run_id, line(doc, run_id)) for micros, run_id, doc in rows), query.limit)
 
     def _children(self, query: RunQuery) -> dict[str, list[str]]:
         """Child ids of each run ``query`` returns, in the order they ran (``start_time``, then id)."""

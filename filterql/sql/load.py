@@ -410,12 +410,14 @@ def _check_runs(con: duckdb.DuckDBPyConnection, where: str) -> int:
     """Raise :class:`LoadError` naming the first record that is not a run; return the run count."""
     missing = " OR ".join(f"{c} IS NULL" for c in REQUIRED)
     try:
-        total, bad, first = con.execute(
-            f"SELECT count(*), count(*) FILTER (WHERE {missing}), min(n) FILTER (WHERE {missing}) "
-            f"FROM (SELECT *, row_number() OVER () AS n FROM {SOURCE})").fetchall()[0]  # type: ignore[misc]
+        # A streaming count first: numbering the rows (a window over all of them) only when one is bad.
+        total, bad = con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE {missing}) FROM {SOURCE}").fetchall()[0]  # type: ignore[misc]
     except Exception as e:  # duckdb.Error: malformed JSON, unreadable file
         raise LoadError(f"{where}: not run data: {_first_line(e)}") from None
     if bad:
+        first = con.execute(f"SELECT min(n) FILTER (WHERE {missing}) "
+                            f"FROM (SELECT *, row_number() OVER () AS n FROM {SOURCE})").fetchall()[0][0]
         row = con.execute(f"SELECT {', '.join(REQUIRED)} FROM (SELECT *, row_number() OVER () AS n FROM {SOURCE}) "
                           f"WHERE n = {int(first)}").fetchall()[0]
         absent = [c for c, v in zip(REQUIRED, row or ()) if v is None]

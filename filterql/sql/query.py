@@ -42,11 +42,13 @@ def _semi_join(alias: str, outer: str, inner: str, typed: ast.Expr, depth: int,
     return exp.In(this=exp.column(outer, table=alias), query=sub.subquery())
 
 
-def select_sql(query: RunQuery, *, columns: Sequence[str] = ("id",), nested: bool = False) -> exp.Select:
+def select_sql(query: RunQuery, *, columns: Sequence[str] = ("id",), nested: bool = False,
+               ordered: bool = True) -> exp.Select:
     """``SELECT columns FROM runs`` answering ``query``, newest ``start_time`` first, ties by id.
 
     ``nested`` targets DuckDB's nested layout (faster there); the default flat
-    layout runs on every engine.
+    layout runs on every engine. ``ordered=False`` leaves out ``ORDER BY`` and
+    ``LIMIT``: the caller orders (``filterql match`` does, in bounded memory).
     """
     alias = run_alias(0)
     for c in columns:
@@ -63,6 +65,8 @@ def select_sql(query: RunQuery, *, columns: Sequence[str] = ("id",), nested: boo
     sql = exp.select(*(exp.column(c, table=alias) for c in columns)).from_(exp.to_table(layout.RUNS).as_(alias))
     if conds:
         sql = sql.where(exp.and_(*(exp.paren(c) if isinstance(c, exp.Or) else c for c in conds)))
+    if not ordered:
+        return sql
     sql = sql.order_by(exp.Ordered(this=exp.column("start_time_us", table=alias), desc=True),
                        exp.Ordered(this=exp.column("id", table=alias)))
     return sql if query.limit is None else sql.limit(query.limit)
