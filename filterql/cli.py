@@ -248,19 +248,23 @@ def _cmd_sql(args: argparse.Namespace) -> int:
 
 def _cmd_match(args: argparse.Namespace) -> int:
     """Select runs from files like list_runs would; print ids (--ids-only) or JSONL runs."""
-    from .query import list_runs_query
+    from .query import QueryArgumentError, list_runs_query
 
     names = [n for n in ("filter", "trace_filter", "tree_filter") if getattr(args, n) is not None]
     if "-" in args.runs and any(getattr(args, n) == "-" for n in names):
         raise _Usage("standard input cannot hold both a filter and the runs")
     if args.engine == "duckdb" and "-" in args.runs:
         raise _Usage("--engine duckdb reads files; standard input needs --engine python")
-    # The query is read and checked before any run is: an invalid filter is reported at once.
-    query = list_runs_query(
-        **{name: _read_filter(getattr(args, name)) for name in names}, is_root=args.is_root,
-        run_type=args.run_type, error=args.error, start_time=args.start_time, trace_id=args.trace_id,
-        parent_run_id=args.parent_run_id, run_ids=args.run_ids, limit=args.limit,
-        search_limit=args.search_limit, select=_names(args.select))
+    # The query is read and checked before any run is: an invalid filter is reported at once (exit 1),
+    # an invalid option value (--trace-id abc) as a usage error (exit 2).
+    try:
+        query = list_runs_query(
+            **{name: _read_filter(getattr(args, name)) for name in names}, is_root=args.is_root,
+            run_type=args.run_type, error=args.error, start_time=args.start_time, trace_id=args.trace_id,
+            parent_run_id=args.parent_run_id, run_ids=args.run_ids, limit=args.limit,
+            search_limit=args.search_limit, select=_names(args.select))
+    except QueryArgumentError as e:
+        raise _Usage(str(e)) from None
     out = sys.stdout
     if args.engine == "duckdb":
         from .sql.match import match_lines

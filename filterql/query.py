@@ -45,6 +45,7 @@ from .coerce import CoercionError, parse_timestamp
 from .diagnostics import Diagnostic, call_level
 from .errors import FilterValidationError
 from .projection import SELECT_NAMES
+from .checked import Checked, mark, plain
 from .hints import suggest
 from .validator import analyze, check
 
@@ -122,13 +123,15 @@ class RunQuery:
     @where.default
     def _where(self) -> ast.Expr | None:
         conditions = [build(value) for name, build in CONDITIONS if (value := getattr(self, name)) is not None]
-        if conditions:  # checked once here: the literals come from values read above, so this never fails
-            checked = check(ast.And(tuple(conditions)))
+        if conditions:  # checked once here: the literals come from values already read, so this never fails
+            checked = plain(check(ast.And(tuple(conditions))))
             conditions = list(checked.args) if isinstance(checked, ast.And) else [checked]
-        parts = ([self.filter] if self.filter is not None else []) + conditions
+        parts = ([plain(self.filter)] if self.filter is not None else []) + conditions
         if not parts:
             return None
-        return parts[0] if len(parts) == 1 else ast.And(tuple(parts))
+        # An and of checked filter-context trees is checked: the conditions are scalar, so
+        # no binding scope changes (the filter stays one operand, with its own scopes).
+        return mark(parts[0] if len(parts) == 1 else ast.And(tuple(parts)), "filter")
 
     @property
     def needs_children(self) -> bool:
@@ -278,8 +281,8 @@ class Reading:
     ``filters`` holds each valid filter's checked tree, ``trees`` every filter
     that type-checked (for the rate-limit tier even when the call is invalid),
     ``texts`` the text of each filter given as a string, ``select`` the
-    names given (even when some are invalid), ``failed`` the diagnostics and
-    text of the first filter with an error.
+    names given (even when some are invalid), ``failed`` the name and value
+    of the first filter with an error.
     """
 
     query: RunQuery | None
@@ -290,7 +293,7 @@ class Reading:
     start_time: datetime | None
     end_time: datetime | None
     select: tuple[Any, ...]
-    failed: tuple[tuple[Diagnostic, ...], str] | None
+    failed: tuple[str, Any] | None
 
     @property
     def valid(self) -> bool:
@@ -310,13 +313,17 @@ def read_list_runs(arguments: Mapping[str, Any], *, profile: str = "offline",
     filters: dict[str, ast.Expr] = {}
     texts: dict[str, str] = {}
     trees: list[ast.Expr] = []
-    failed: tuple[tuple[Diagnostic, ...], str] | None = None
+    failed: tuple[str, Any] | None = None
     for name in FILTER_ARGUMENTS:
         value = arguments.get(name)
         if value is None:
             continue
         if not isinstance(value, (str, ast.Expr)):
             a.wrong_type(name, value, "a filter string")
+            continue
+        if isinstance(value, Checked) and value.context == name and profile in ("offline", value.profile):
+            filters[name] = value  # checked already, for this context: taken as is
+            trees.append(value)
             continue
         typed, found, text = analyze(value, name, profile)
         if isinstance(value, str):
@@ -325,9 +332,9 @@ def read_list_runs(arguments: Mapping[str, Any], *, profile: str = "offline",
         if typed is not None:
             trees.append(typed)
         if typed is not None and not any(d.is_error for d in found):
-            filters[name] = typed
+            filters[name] = mark(typed, name, profile)
         elif failed is None:
-            failed = (tuple(found), text)
+            failed = (name, value)
 
     typed_values: dict[str, Any] = {}
 
@@ -394,14 +401,15 @@ def read_list_runs(arguments: Mapping[str, Any], *, profile: str = "offline",
 def list_runs_query(*, profile: str = "offline", least_limit: int = 0, **arguments: Any) -> RunQuery:
     """The :class:`RunQuery` of ``list_runs`` keyword arguments; raises on the first invalid one.
 
-    An invalid filter raises :class:`FilterValidationError` (as :func:`filterql.check`
-    does, positions in that filter's text); any other invalid argument
-    :class:`QueryArgumentError`. Offline, ``limit=0`` is allowed (no runs).
+    An invalid filter raises what :func:`filterql.check` raises for it
+    (:class:`FilterSyntaxError`, :class:`FilterValidationError`; positions in
+    that filter's text); any other invalid argument :class:`QueryArgumentError`.
+    Offline, ``limit=0`` is allowed (no runs).
     """
     reading = read_list_runs(arguments, profile=profile, least_limit=least_limit)
     if reading.query is not None:
         return reading.query
     if reading.failed is not None:
-        diagnostics, text = reading.failed
-        raise FilterValidationError(diagnostics, text)
+        name, value = reading.failed
+        check(value, name, profile)  # raises the filter's own error
     raise QueryArgumentError([d for d in reading.diagnostics if d.is_error])

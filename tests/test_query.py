@@ -184,6 +184,12 @@ def test_match_whole_output_is_identical_on_both_engines(capsys, flags) -> None:
     assert python == _match(capsys, str(EXAMPLES), *flags, "--engine", "duckdb")
 
 
+def test_match_bad_option_value_is_a_usage_error(capsys) -> None:  # noqa: ANN001
+    with pytest.raises(SystemExit) as info:
+        main(["match", str(EXAMPLES), "--trace-id", "abc"])
+    assert info.value.code == 2 and "`trace_id`: 'abc' is not a UUID" in capsys.readouterr().err
+
+
 def test_match_from_stdin_with_two_passes(capsys, monkeypatch) -> None:  # noqa: ANN001
     import io
     import sys
