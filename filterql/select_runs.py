@@ -53,20 +53,20 @@ def order_key(run: dict[str, Any]) -> tuple[Any, str]:
 
 
 class Children:
-    """Each run's child ids, in the order they ran (``start_time``, then id)."""
+    """Each run's child ids (canonical text), in the order they ran (``start_time``, then id)."""
 
     def __init__(self) -> None:
-        self._by_parent: dict[str, list[tuple[Any, str, Any]]] = {}
+        self._by_parent: dict[str, list[tuple[float, str]]] = {}
 
     def add(self, run: dict[str, Any]) -> None:
         parent = run.get("parent_run_id")
         if parent is not None:
             micros = _micros(run)
-            key = float("inf") if micros is None else micros
-            self._by_parent.setdefault(_ident(parent), []).append((key, _ident(run.get("id")), run.get("id")))
+            self._by_parent.setdefault(_ident(parent), []).append(
+                (_NO_TIME if micros is None else micros, _ident(run.get("id"))))
 
-    def of(self, run: dict[str, Any]) -> list[Any]:
-        return [child for _, _, child in sorted(self._by_parent.get(_ident(run.get("id")), ()), key=lambda c: c[:2])]
+    def of(self, run: dict[str, Any]) -> list[str]:
+        return [child for _, child in sorted(self._by_parent.get(_ident(run.get("id")), ()))]
 
 
 def select(

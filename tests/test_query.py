@@ -120,6 +120,8 @@ def _queries(draw: st.DrawFn) -> RunQuery:
     if draw(st.booleans()):
         args["filter"] = draw(typed_filters(max_leaves=4))
     if draw(st.integers(0, 3)) == 0:
+        args["trace_filter"] = draw(typed_filters(max_leaves=2))
+    if draw(st.integers(0, 3)) == 0:
         args["tree_filter"] = draw(typed_filters(max_leaves=2))
     args.update(draw(_keywords))
     return list_runs_query(**args)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from .dialects import DIALECTS, render
 from .engines import ENGINES, ClickHouseEngine, DataFusionEngine, DuckDBEngine, Engine, open_engine, select_ids
 from .load import LoadError, connect, load_files, load_runs, materialize
-from .query import build_query, to_sql, where_clause
+from .query import build_query, query_sql, to_sql, where_clause
 
 #: ``select_sql(runs_or_files, engine="duckdb", **list_runs_arguments)``: matching run ids, via SQL.
 select_sql = select_ids
@@ -18,5 +18,5 @@ select_sql = select_ids
 __all__ = [
     "DIALECTS", "ENGINES", "Engine", "DuckDBEngine", "ClickHouseEngine", "DataFusionEngine",
     "LoadError", "build_query", "connect", "load_files", "load_runs", "materialize", "open_engine",
-    "render", "select_ids", "select_sql", "to_sql", "where_clause",
+    "query_sql", "render", "select_ids", "select_sql", "to_sql", "where_clause",
 ]

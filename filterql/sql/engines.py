@@ -18,7 +18,7 @@ from ..query import RunQuery, list_runs_query
 from . import layout
 from .dialects import render
 from .load import PathLike, connect, load_files, load_runs, materialize
-from .query import select_sql
+from .query import query_sql
 
 if TYPE_CHECKING:
     import duckdb
@@ -46,7 +46,7 @@ class Engine:
 
     def ids(self, query: RunQuery) -> list[str]:
         """Ids (canonical text) of the runs ``query`` returns, in result order."""
-        return [row[0] for row in self.rows(render(select_sql(query, nested=self.nested), self.dialect))]
+        return [row[0] for row in self.rows(render(query_sql(query, nested=self.nested), self.dialect))]
 
     def select_ids(self, **arguments: Any) -> list[str]:
         """Ids of the runs matching ``list_runs`` arguments, in result order."""
@@ -63,7 +63,7 @@ class Engine:
         orders them in bounded memory, as for the Python engine.
         """
         columns = ("start_time_us", "id") if ids_only else ("start_time_us", "id", layout.DOC)
-        rows = self.stream(render(select_sql(query, columns=columns, nested=self.nested, ordered=False), self.dialect))
+        rows = self.stream(render(query_sql(query, columns=columns, nested=self.nested, ordered=False), self.dialect))
         if ids_only:
             yield from ordered_ids(rows, query.limit)  # type: ignore[arg-type]
             return
@@ -81,7 +81,7 @@ class Engine:
         """Child ids of each run ``query`` returns, in the order they ran (``start_time``, then id)."""
         child = "filterql_child"
         col = lambda name: exp.column(name, table=child)  # noqa: E731
-        matched = select_sql(query, nested=self.nested).subquery()
+        matched = query_sql(query, nested=self.nested).subquery()
         sql = (exp.select(col("parent_run_id"), col("id")).from_(exp.to_table(layout.RUNS).as_(child))
                .where(exp.In(this=col("parent_run_id"), query=matched))
                .order_by(col("start_time_us"), col("id")))

@@ -1,6 +1,6 @@
 """The whole ``list_runs`` query in SQL: a :class:`~filterql.query.RunQuery` over the layout.
 
-``select_sql`` returns a sqlglot ``SELECT`` over the layout; ``to_sql`` renders
+``query_sql`` returns a sqlglot ``SELECT`` over the layout; ``to_sql`` renders
 it for a dialect. ``where`` (the filter and the keyword conditions, defined
 once in :mod:`filterql.query`) compiles like any filter; ``trace_filter`` is a
 semi-join of ``trace_id`` on the ids of matching runs (the root is the run
@@ -21,7 +21,7 @@ from . import layout
 from .compile import compile_where, run_alias
 from .dialects import render
 
-__all__ = ["build_query", "select_sql", "to_sql", "where_clause", "FilterArg"]
+__all__ = ["build_query", "query_sql", "to_sql", "where_clause", "FilterArg"]
 
 FilterArg = Union[str, ast.Expr, None]
 
@@ -42,7 +42,7 @@ def _semi_join(alias: str, outer: str, inner: str, typed: ast.Expr, depth: int,
     return exp.In(this=exp.column(outer, table=alias), query=sub.subquery())
 
 
-def select_sql(query: RunQuery, *, columns: Sequence[str] = ("id",), nested: bool = False,
+def query_sql(query: RunQuery, *, columns: Sequence[str] = ("id",), nested: bool = False,
                ordered: bool = True) -> exp.Select:
     """``SELECT columns FROM runs`` answering ``query``, newest ``start_time`` first, ties by id.
 
@@ -74,12 +74,12 @@ def select_sql(query: RunQuery, *, columns: Sequence[str] = ("id",), nested: boo
 
 def build_query(filter: FilterArg = None, *, columns: Sequence[str] = ("id",), nested: bool = False,
                 **arguments: Any) -> exp.Select:
-    """:func:`select_sql` for ``list_runs`` keyword arguments (read by :func:`filterql.query.list_runs_query`).
+    """:func:`query_sql` for ``list_runs`` keyword arguments (read by :func:`filterql.query.list_runs_query`).
 
     Filters are validated in their context first (:class:`FilterValidationError`
     on any error). ``run_ids`` ignores every other filtering argument (SPEC §1).
     """
-    return select_sql(list_runs_query(filter=filter, **arguments), columns=columns, nested=nested)
+    return query_sql(list_runs_query(filter=filter, **arguments), columns=columns, nested=nested)
 
 
 def to_sql(filter: FilterArg = None, *, trace_filter: FilterArg = None, tree_filter: FilterArg = None,
