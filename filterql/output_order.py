@@ -1,23 +1,26 @@
-"""Output in the API's order with memory bounded by what is kept, not by what matches.
+"""Output in the API's order with memory bounded by a constant, not by what matches.
 
 ``filterql match`` may match millions of runs. Both engines hand the matching
 runs here in any order, each as its ``start_time`` (microseconds since the
 epoch, or None when unreadable), its canonical id and, for full output, its
-output line. What stays in memory per run is one bytes sort record (about 80
-bytes: an 8-byte key, the id, and for full output the position of its line in
-a temporary spill file); bytes order is the API's order: newest
-``start_time`` first, a run without one last, ties by ascending id. With a
-``limit`` only that many records (and, up to :data:`KEEP_LINES_UP_TO`, their
-lines instead of a spill file) are kept.
+output line. Each run becomes one bytes sort record (an 8-byte key, the id,
+and for full output the position of its line in a temporary spill file) whose
+bytes order is the API's order: newest ``start_time`` first, a run without one
+last, ties by ascending id. Records are sorted in chunks of
+:data:`CHUNK_RECORDS`; more than one chunk is written to temporary files and
+merged (an external merge sort), so memory holds one chunk whatever matches.
+A ``limit`` up to a chunk keeps only that many records (and, up to
+:data:`KEEP_LINES_UP_TO`, their lines instead of a spill file).
 """
 
 from __future__ import annotations
 
 import heapq
+import itertools
 import tempfile
-from typing import Iterable, Iterator
+from typing import IO, Iterable, Iterator
 
-__all__ = ["KEEP_LINES_UP_TO", "sort_record", "ordered_ids", "ordered_lines"]
+__all__ = ["CHUNK_RECORDS", "KEEP_LINES_UP_TO", "sort_record", "ordered_ids", "ordered_lines"]
 
 #: Sort prefix of a run without a readable start_time: after every real one.
 _LAST = (1 << 64) - 1
@@ -31,8 +34,48 @@ def sort_record(micros: int | None, ident: str, tail: bytes = b"") -> bytes:
     return prefix.to_bytes(8, "big") + ident.encode("utf-8", "surrogatepass") + tail
 
 
-def _smallest(records: Iterable[bytes], limit: int | None) -> list[bytes]:
-    return heapq.nsmallest(limit, records) if limit is not None else sorted(records)
+#: Records sorted in memory at a time (about 90 bytes each); more are merged from temporary files.
+CHUNK_RECORDS = 250_000
+
+
+def _write_chunk(chunk: list[bytes]) -> IO[bytes]:
+    """The records, sorted, in a temporary file: each a 4-byte length, then its bytes."""
+    chunk.sort()
+    out = tempfile.TemporaryFile()
+    for record in chunk:
+        out.write(len(record).to_bytes(4, "big"))
+        out.write(record)
+    out.seek(0)
+    return out
+
+
+def _read_chunk(file: IO[bytes]) -> Iterator[bytes]:
+    while size := file.read(4):
+        yield file.read(int.from_bytes(size, "big"))
+
+
+def _smallest(records: Iterable[bytes], limit: int | None) -> Iterator[bytes]:
+    """The records in order, at most ``limit``, holding at most one chunk in memory."""
+    if limit is not None and limit <= CHUNK_RECORDS:
+        yield from heapq.nsmallest(limit, records)
+        return
+    chunk: list[bytes] = []
+    files: list[IO[bytes]] = []
+    try:
+        for record in records:
+            chunk.append(record)
+            if len(chunk) == CHUNK_RECORDS:
+                files.append(_write_chunk(chunk))
+                chunk = []
+        if files and chunk:
+            files.append(_write_chunk(chunk))
+            chunk = []
+        chunk.sort()
+        merged = heapq.merge(*map(_read_chunk, files)) if files else iter(chunk)
+        yield from itertools.islice(merged, limit)
+    finally:
+        for file in files:
+            file.close()
 
 
 def ordered_ids(runs: Iterable[tuple[int | None, str]], limit: int | None = None) -> Iterator[str]:
@@ -48,12 +91,12 @@ def ordered_lines(runs: Iterable[tuple[int | None, str, str]], limit: int | None
         yield from (line for _, line in kept)
         return
     with tempfile.TemporaryFile() as spill:
-        records = []
-        for micros, ident, line in runs:
-            records.append(sort_record(micros, ident, spill.tell().to_bytes(8, "big")))
-            spill.write(line.encode("utf-8", "surrogatepass") + b"\n")
-        ordered = _smallest(records, limit)
-        del records
-        for record in ordered:
+
+        def records() -> Iterator[bytes]:
+            for micros, ident, line in runs:
+                yield sort_record(micros, ident, spill.tell().to_bytes(8, "big"))
+                spill.write(line.encode("utf-8", "surrogatepass") + b"\n")
+
+        for record in _smallest(records(), limit):
             spill.seek(int.from_bytes(record[-8:], "big"))
             yield spill.readline()[:-1].decode("utf-8", "surrogatepass")

@@ -126,7 +126,7 @@ class RunQuery:
         if conditions:  # checked once here: the literals come from values already read, so this never fails
             checked = plain(check(ast.And(tuple(conditions))))
             conditions = list(checked.args) if isinstance(checked, ast.And) else [checked]
-        parts = ([plain(self.filter)] if self.filter is not None else []) + conditions
+        parts = ([plain(check(self.filter))] if self.filter is not None else []) + conditions  # as is when Checked
         if not parts:
             return None
         # An and of checked filter-context trees is checked: the conditions are scalar, so

@@ -213,10 +213,11 @@ def test_output_lines_equal_select(runs, names, limit, spill) -> None:  # noqa: 
 
     query = list_runs_query(select=names, limit=limit)
     want = select_query(runs, query)
-    old = O.KEEP_LINES_UP_TO
-    O.KEEP_LINES_UP_TO = -1 if spill else old  # force the spill file
+    old = O.KEEP_LINES_UP_TO, O.CHUNK_RECORDS
+    if spill:  # force the spill file and an external merge of chunks of 2 records
+        O.KEEP_LINES_UP_TO, O.CHUNK_RECORDS = -1, 2
     try:
         assert list(output_lines(runs, query)) == _text(want)
+        assert list(output_lines(runs, query, ids_only=True)) == [r["id"] for r in want]  # the pool's ids are canonical
     finally:
-        O.KEEP_LINES_UP_TO = old
-    assert list(output_lines(runs, query, ids_only=True)) == [r["id"] for r in want]  # the pool's ids are canonical
+        O.KEEP_LINES_UP_TO, O.CHUNK_RECORDS = old
