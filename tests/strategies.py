@@ -20,7 +20,7 @@ from filterql import ast
 from filterql.catalog import FIELDS, FieldType, RUN_TYPES, STATUSES
 
 __all__ = [
-    "typed_filters", "comparisons", "family_scopes", "ranges", "runs", "run_lists",
+    "typed_filters", "comparisons", "family_scopes", "ranges", "runs", "run_lists", "list_runs_keywords",
     "UUIDS", "NAMES", "TAGS", "META_KEYS", "FAMILY_KEYS", "TIMESTAMPS",
 ]
 
@@ -340,3 +340,15 @@ def run_lists(draw: st.DrawFn, max_size: int = 8) -> list[dict[str, Any]]:
             missing = str(uuid.UUID(int=0x9000 + i, version=4))
             out.append(draw(runs(rid, missing, missing)))
     return out
+
+
+#: Keyword arguments of ``list_runs`` other than the filters, drawn from the pools the runs use.
+list_runs_keywords = st.fixed_dictionaries({}, optional={
+    "is_root": st.booleans(),
+    "run_type": st.sampled_from(RUN_TYPES[:3]),
+    "error": st.booleans(),
+    "start_time": st.sampled_from(TIMESTAMPS),
+    "trace_id": st.sampled_from(UUIDS[:3]),
+    "parent_run_id": st.sampled_from(UUIDS[:3]),
+    "limit": st.integers(0, 4),
+})

@@ -17,10 +17,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import TIMESTAMPS, UUIDS, run_lists, typed_filters
+from strategies import TIMESTAMPS, UUIDS, list_runs_keywords, run_lists, typed_filters
 
 from filterql import FilterValidationError, select
-from filterql.catalog import RUN_TYPES
 from filterql.cli import main
 from filterql.projection import DERIVED, SELECT_NAMES, project
 from filterql.query import QueryArgumentError, RunQuery, list_runs_query, read_list_runs
@@ -104,16 +103,6 @@ def test_derived_names() -> None:
 
 # ------------------------------------------------------------------ engines agree on every name
 
-_keywords = st.fixed_dictionaries({}, optional={
-    "is_root": st.booleans(),
-    "run_type": st.sampled_from(RUN_TYPES[:3]),
-    "error": st.booleans(),
-    "start_time": st.sampled_from(TIMESTAMPS),
-    "trace_id": st.sampled_from(UUIDS[:3]),
-    "limit": st.integers(0, 4),
-})
-
-
 @st.composite
 def _queries(draw: st.DrawFn) -> RunQuery:
     args: dict[str, Any] = {"select": EVERY_NAME}
@@ -123,7 +112,7 @@ def _queries(draw: st.DrawFn) -> RunQuery:
         args["trace_filter"] = draw(typed_filters(max_leaves=2))
     if draw(st.integers(0, 3)) == 0:
         args["tree_filter"] = draw(typed_filters(max_leaves=2))
-    args.update(draw(_keywords))
+    args.update(draw(list_runs_keywords))
     return list_runs_query(**args)
 
 

@@ -14,23 +14,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import TIMESTAMPS, UUIDS, run_lists, typed_filters
+from strategies import UUIDS, list_runs_keywords, run_lists, typed_filters
 
 from filterql import select
-from filterql.catalog import RUN_TYPES
 from filterql.sql import open_engine
 from filterql.sql.load import connect
-
-_keywords = st.fixed_dictionaries({}, optional={
-    "is_root": st.booleans(),
-    "run_type": st.sampled_from(RUN_TYPES[:3]),
-    "error": st.booleans(),
-    "start_time": st.sampled_from(TIMESTAMPS),
-    "trace_id": st.sampled_from(UUIDS[:3]),
-    "parent_run_id": st.sampled_from(UUIDS[:3]),
-    "limit": st.integers(0, 4),
-})
-
 
 @st.composite
 def _arguments(draw: st.DrawFn) -> dict[str, Any]:
@@ -40,7 +28,7 @@ def _arguments(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.integers(0, 3)) == 0:
         args["tree_filter"] = draw(typed_filters(max_leaves=3))
     if draw(st.integers(0, 2)) == 0:
-        args.update(draw(_keywords))
+        args.update(draw(list_runs_keywords))
     if draw(st.integers(0, 15)) == 0:
         args["run_ids"] = draw(st.lists(st.sampled_from(UUIDS), max_size=3))
     if draw(st.integers(0, 5)) == 0:
