@@ -16,11 +16,18 @@ import attrs
 
 __all__ = [
     "FieldType", "FieldSpec", "FIELDS", "FAMILIES", "Family", "OBJECT_FAMILIES", "OPERATORS", "CONTEXTS",
+    "RUN_CONTEXTS", "RUN_FIELDS", "THREAD_FIELDS",
     "RUN_TYPES", "STATUSES", "lookup", "field_names",
     "PROFILES", "ServerRule", "SERVER_RULES", "MAX_LIST_RUNS_LIMIT",
 ]
 
-CONTEXTS = ("filter", "trace_filter", "tree_filter")
+#: Contexts whose filter is evaluated against a run.
+RUN_CONTEXTS = ("filter", "trace_filter", "tree_filter")
+#: Every filter context: the run contexts, and ``thread_filter`` (threads.query, SPEC §10), evaluated
+#: against a thread summary (the SDK's ``Thread`` model, langsmith/types/thread.py).
+CONTEXTS = RUN_CONTEXTS + ("thread_filter",)
+_ALL = CONTEXTS
+_THREAD = ("thread_filter",)
 
 
 class FieldType(enum.Enum):
@@ -81,7 +88,7 @@ class FieldSpec:
     nullable: bool = True
     family: str | None = None
     choices: tuple[str, ...] = ()
-    contexts: tuple[str, ...] = CONTEXTS
+    contexts: tuple[str, ...] = RUN_CONTEXTS
     doc: str = ""
     #: Functions that take this field; by default those of its type.
     operators: frozenset[str] = attrs.field()
@@ -114,21 +121,23 @@ def _f(name: str, type_: FieldType, source: str | None, **kw: object) -> FieldSp
 T = FieldType
 _ROWS = [
     _f("id", T.UUID, "id", nullable=False, doc="the run's id"),
-    _f("trace_id", T.UUID, "trace_id", nullable=False, doc="the id of the trace's root run"),
+    _f("trace_id", T.UUID, "trace_id", nullable=False, contexts=_ALL,
+       doc="the id of the trace's root run; in a thread summary its last trace"),
     _f("parent_run_id", T.UUID, "parent_run_id", doc="null for a root run"),
     _f("reference_example_id", T.UUID, "reference_example_id"),
     _f("session_id", T.UUID, "session_id", doc="the tracing project"),
     _f("name", T.STRING, "name", nullable=False),
     _f("run_type", T.ENUM, "run_type", nullable=False, choices=RUN_TYPES),
     _f("status", T.ENUM, "status", choices=STATUSES),
-    _f("start_time", T.TIMESTAMP, "start_time", nullable=False),
+    _f("start_time", T.TIMESTAMP, "start_time", nullable=False, contexts=_ALL,
+       doc="in a thread summary: its latest trace's start_time (the threads.query sort key)"),
     _f("end_time", T.TIMESTAMP, "end_time", doc="null while the run is in progress"),
     _f("first_token_time", T.TIMESTAMP, "first_token_time"),
     _f("latency", T.SECONDS, None, doc="end_time - start_time, null without end_time"),
-    _f("total_tokens", T.INTEGER, "total_tokens"),
+    _f("total_tokens", T.INTEGER, "total_tokens", contexts=_ALL, doc="in a thread summary: the sum over its traces"),
     _f("prompt_tokens", T.INTEGER, "prompt_tokens"),
     _f("completion_tokens", T.INTEGER, "completion_tokens"),
-    _f("total_cost", T.DECIMAL, "total_cost"),
+    _f("total_cost", T.DECIMAL, "total_cost", contexts=_ALL, doc="in a thread summary: the sum over its traces"),
     _f("prompt_cost", T.DECIMAL, "prompt_cost"),
     _f("completion_cost", T.DECIMAL, "completion_cost"),
     _f("error", T.STRING, "error", doc="null unless the run errored"),
@@ -136,7 +145,8 @@ _ROWS = [
     _f("tags", T.STRING_LIST, "tags"),
     _f("is_root", T.BOOLEAN, None, nullable=False, doc="parent_run_id is null"),
     _f("in_dataset", T.BOOLEAN, "in_dataset"),
-    _f("thread_id", T.STRING, None, doc="first of metadata thread_id, session_id, conversation_id"),
+    _f("thread_id", T.STRING, None, contexts=_ALL,
+       doc="first of metadata thread_id, session_id, conversation_id, then the run's own thread_id (v2)"),
     _f("metadata", T.OBJECT, "extra.metadata"),
     # has(...) takes tags or metadata only (SPEC §3).
     # like/notlike on inputs/outputs: some (no) leaf matches, as like(input_value, ...) alone (issue 15).
@@ -148,13 +158,30 @@ _ROWS = [
     _f("input_value", T.FAMILY_VALUE, None, family="input"),
     _f("output_key", T.FAMILY_KEY, None, family="output"),
     _f("output_value", T.FAMILY_VALUE, None, family="output"),
-    _f("feedback_key", T.FAMILY_KEY, None, family="feedback"),
-    _f("feedback_score", T.FAMILY_SCORE, None, family="feedback"),
-    _f("feedback_value", T.FAMILY_VALUE, None, family="feedback"),
+    _f("feedback_key", T.FAMILY_KEY, None, family="feedback", contexts=_ALL),
+    _f("feedback_score", T.FAMILY_SCORE, None, family="feedback", contexts=_ALL,
+       doc="in a thread summary: the mean score of the key over its traces' root runs"),
+    _f("feedback_value", T.FAMILY_VALUE, None, family="feedback", contexts=_ALL),
+    # The thread summary's own scalars (thread_filter only): the SDK's Thread model
+    # (langsmith/types/thread.py), computed as README "Moving to the v2 API" says.
+    _f("count", T.INTEGER, "count", nullable=False, contexts=_THREAD, doc="traces in the thread (in the window)"),
+    _f("num_errored_turns", T.INTEGER, "num_errored_turns", nullable=False, contexts=_THREAD,
+       doc="traces whose root run errored"),
+    _f("min_start_time", T.TIMESTAMP, "min_start_time", nullable=False, contexts=_THREAD,
+       doc="the first trace's start_time"),
+    _f("max_start_time", T.TIMESTAMP, "max_start_time", nullable=False, contexts=_THREAD,
+       doc="the last trace's start_time"),
+    _f("first_trace_id", T.UUID, "first_trace_id", nullable=False, contexts=_THREAD),
+    _f("last_trace_id", T.UUID, "last_trace_id", nullable=False, contexts=_THREAD),
+    _f("first_inputs", T.STRING, "first_inputs", contexts=_THREAD, doc="preview of the first trace's inputs"),
+    _f("last_outputs", T.STRING, "last_outputs", contexts=_THREAD, doc="preview of the last trace's outputs"),
+    _f("last_error", T.STRING, "last_error", contexts=_THREAD, doc="preview of the latest errored trace's error"),
+    _f("latency_p50", T.DECIMAL, "latency_p50", contexts=_THREAD, doc="median trace latency, seconds"),
+    _f("latency_p99", T.DECIMAL, "latency_p99", contexts=_THREAD, doc="99th percentile trace latency, seconds"),
 ]
 del T
 
-#: Every field by name.
+#: Every field by name (run fields and thread-summary fields; ``FieldSpec.contexts`` says where each applies).
 FIELDS: Mapping[str, FieldSpec] = MappingProxyType({f.name: f for f in _ROWS})
 
 #: The key/value families of SPEC §5, by family name.
@@ -178,8 +205,17 @@ def lookup(name: str) -> FieldSpec | None:
     return FIELDS.get(name)
 
 
-def field_names() -> list[str]:
-    return list(FIELDS)
+def field_names(context: str | None = None) -> list[str]:
+    """Every field name, or those usable in ``context``."""
+    return [n for n, f in FIELDS.items() if context is None or context in f.contexts]
+
+
+#: The fields of a run (those of the run contexts), by name: what a run file and the SQL layout hold.
+RUN_FIELDS: Mapping[str, FieldSpec] = MappingProxyType({n: f for n, f in FIELDS.items() if "filter" in f.contexts})
+
+#: The fields of ``thread_filter`` (a thread summary), by name.
+THREAD_FIELDS: Mapping[str, FieldSpec] = MappingProxyType(
+    {n: f for n, f in FIELDS.items() if "thread_filter" in f.contexts})
 
 
 # ------------------------------------------------------------ server rules

@@ -18,19 +18,19 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterator
 
-from .catalog import FIELDS, FieldType
+from .catalog import RUN_FIELDS, FieldType
 from .coerce import parse_iso
 
 __all__ = [
     "MISSING", "as_dict", "timestamp", "latency_us", "number", "integer", "json_number", "json_text",
     "metadata", "thread_id", "flatten", "key_values", "entries", "entry_index",
-    "search_haystack", "uuid_equal", "uuid_text", "REQUIRED", "TIMESTAMP_COLUMNS",
+    "search_haystack", "uuid_equal", "uuid_text", "REQUIRED", "TIMESTAMP_COLUMNS", "is_v2", "from_v2", "normalize",
 ]
 
-#: Fields every run must have: the catalog's non-nullable fields read straight from the run JSON.
-REQUIRED = tuple(f.source for f in FIELDS.values() if not f.nullable and f.source is not None)
+#: Fields every run must have: the catalog's non-nullable run fields read straight from the run JSON.
+REQUIRED = tuple(f.source for f in RUN_FIELDS.values() if not f.nullable and f.source is not None)
 #: The run JSON's top-level timestamp fields.
-TIMESTAMP_COLUMNS = tuple(f.source for f in FIELDS.values()
+TIMESTAMP_COLUMNS = tuple(f.source for f in RUN_FIELDS.values()
                           if f.type is FieldType.TIMESTAMP and f.source is not None and "." not in f.source)
 
 
@@ -60,6 +60,62 @@ def as_dict(run: Any) -> dict[str, Any]:
     if as_legacy is not None:
         return as_legacy()
     raise TypeError(f"a run must be a dict in LangSmith run JSON or a langsmith Run, not {type(run).__name__}")
+
+
+# ------------------------------------------------------------ v2 runs
+
+#: Upper-case values of the v2 ``Run`` model (langsmith/types/run.py, run_type.py).
+_V2_RUN_TYPES = frozenset({"TOOL", "CHAIN", "LLM", "RETRIEVER", "EMBEDDING", "PROMPT", "PARSER"})
+_V2_STATUSES = frozenset({"SUCCESS", "ERROR", "PENDING", "INTERRUPTED"})
+#: Keys only the v2 ``Run`` model has.
+_V2_KEYS = frozenset({"latency_seconds", "project_id", "parent_run_ids", "is_in_dataset"})
+
+
+def is_v2(run: dict[str, Any]) -> bool:
+    """Whether ``run`` is in the v2 ``Run`` shape (upper-case run_type or status, or a v2-only key)."""
+    return (run.get("run_type") in _V2_RUN_TYPES or run.get("status") in _V2_STATUSES
+            or not _V2_KEYS.isdisjoint(run) or ("metadata" in run and "extra" not in run))
+
+
+def from_v2(run: dict[str, Any]) -> dict[str, Any]:
+    """A v2 ``Run`` dict in the run JSON of SPEC §4 (a new dict; v1 keys already present win).
+
+    Lower-case ``run_type``/``status``; top-level ``metadata`` → ``extra.metadata``;
+    ``project_id`` → ``session_id``; the last of ``parent_run_ids`` → ``parent_run_id``;
+    ``end_time`` from ``start_time + latency_seconds`` when absent; ``is_in_dataset`` →
+    ``in_dataset``. The v2 keys stay, so a projection can still show them.
+    """
+    d = dict(run)
+    for key in ("run_type", "status"):
+        value = d.get(key)
+        if value.__class__ is str:
+            d[key] = value.lower()
+    meta = d.get("metadata")
+    if meta.__class__ is dict:
+        extra = d.get("extra")
+        extra = dict(extra) if extra.__class__ is dict else {}
+        extra.setdefault("metadata", meta)
+        d["extra"] = extra
+    if d.get("session_id") is None and d.get("project_id") is not None:
+        d["session_id"] = d["project_id"]
+    parents = d.get("parent_run_ids")
+    if "parent_run_id" not in d and parents.__class__ is list:
+        d["parent_run_id"] = parents[-1] if parents else None
+    if d.get("end_time") is None and d.get("latency_seconds") is not None:
+        start = timestamp(d.get("start_time"))
+        seconds = number(d["latency_seconds"])
+        if start is not None and seconds is not None:
+            d["end_time"] = (start + timedelta(microseconds=int(round(seconds * 1_000_000)))).isoformat()
+    if "in_dataset" not in d and "is_in_dataset" in d:
+        d["in_dataset"] = d["is_in_dataset"]
+    return d
+
+
+def normalize(run: Any) -> dict[str, Any]:
+    """:func:`as_dict`, then :func:`from_v2` when the run is in the v2 shape (input boundaries only:
+    the compiled predicate reads v1 run JSON and does not test each run)."""
+    d = as_dict(run)
+    return from_v2(d) if is_v2(d) else d
 
 
 # ------------------------------------------------------------ timestamps
@@ -199,15 +255,15 @@ def metadata(run: dict[str, Any]) -> dict[str, Any]:
 
 
 def thread_id(run: dict[str, Any]) -> Any:
-    """The first non-null of metadata ``thread_id``, ``session_id``, ``conversation_id``."""
+    """The first non-null of metadata ``thread_id``, ``session_id``, ``conversation_id``, then the
+    run's own ``thread_id`` (a v2 run, or a thread summary, carries it at the top level)."""
     meta = metadata(run)
-    if not meta:
-        return None
-    for key in ("thread_id", "session_id", "conversation_id"):
-        value = meta.get(key)
-        if value is not None:
-            return value
-    return None
+    if meta:
+        for key in ("thread_id", "session_id", "conversation_id"):
+            value = meta.get(key)
+            if value is not None:
+                return value
+    return run.get("thread_id")
 
 
 def flatten(obj: Any) -> list[tuple[str, Any]]:

@@ -118,7 +118,7 @@ class _Checker:
     def field(self, node: ast.Field, function: str) -> FieldSpec | None:
         spec = catalog.lookup(node.name)
         if spec is None:
-            hint = dotted_field_hint(node.name) or suggest(node.name, catalog.field_names())
+            hint = dotted_field_hint(node.name) or suggest(node.name, catalog.field_names(self.context))
             if node.quoted:
                 hint = hint or f"the first argument is a field, so the string {quote(node.name)} is read as one"
             self.error(node, "unknown-field", f"unknown field `{node.name}`", hint)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from conftest import make_run
 
 from filterql import ast
-from filterql.catalog import FIELDS, FieldType, RUN_TYPES, STATUSES
+from filterql.catalog import RUN_FIELDS as FIELDS, FieldType, RUN_TYPES, STATUSES  # run filters: the run contexts
 
 __all__ = [
     "typed_filters", "comparisons", "family_scopes", "ranges", "runs", "run_lists", "list_runs_keywords",

@@ -18,7 +18,7 @@ from strategies import family_scopes, run_lists, runs, typed_filters
 from conftest import make_run
 
 from filterql import ast, select
-from filterql.catalog import FIELDS
+from filterql.catalog import RUN_FIELDS as FIELDS  # run filters: the run contexts
 from filterql.evaluate import compile_checked
 from filterql.validator import check
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Mapping
 
-from ..catalog import FIELDS, FieldType
+from ..catalog import FIELDS, RUN_FIELDS, FieldType
 
 __all__ = [
     "RUNS", "TAGS", "ENTRIES", "THREAD_PRESENT", "DOC", "NESTED_COLUMNS", "RUN_COLUMNS", "TAG_COLUMNS", "ENTRY_COLUMNS",
@@ -74,7 +74,7 @@ DOC = "doc"
 
 #: ``runs`` columns and their SQL types, in table order.
 RUN_COLUMNS: Mapping[str, str] = MappingProxyType({
-    **{column_of(name): _SQL_TYPE[spec.type] for name, spec in FIELDS.items() if spec.type in _SQL_TYPE},
+    **{column_of(name): _SQL_TYPE[spec.type] for name, spec in RUN_FIELDS.items() if spec.type in _SQL_TYPE},
     THREAD_PRESENT: "BOOLEAN",
     DOC: "VARCHAR",
 })

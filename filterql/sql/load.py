@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, Union
 
 from sqlglot import exp
 
-from ..catalog import FIELDS, FieldType
+from ..catalog import RUN_FIELDS, FieldType
 from ..coerce import ISO_TIMESTAMP
 from ..runs import REQUIRED, TIMESTAMP_COLUMNS, as_dict  # the catalog's required fields, as the Python reader checks them
 from ..run_files import MAX_RUN_DEPTH, TIMESTAMP_HINT, RunSourceError, file_kind, read_runs, too_deep
@@ -34,7 +34,7 @@ SOURCE = "filterql_src"
 
 def _columns(*types: FieldType) -> tuple[str, ...]:
     """The run JSON's top-level columns of these catalog types, in catalog order."""
-    return tuple(f.source for f in FIELDS.values() if f.type in types and f.source and "." not in f.source)
+    return tuple(f.source for f in RUN_FIELDS.values() if f.type in types and f.source and "." not in f.source)
 
 
 _UUIDS = _columns(FieldType.UUID)
@@ -294,7 +294,8 @@ def _runs_view() -> str:
     # The first non-null of three metadata keys; only a string value compares as text.
     meta = lambda k: (f"CASE WHEN json_type(extra -> 'metadata' -> {_lit(k)}) <> 'NULL' "  # noqa: E731
                       f"THEN extra -> 'metadata' -> {_lit(k)} END")
-    thread = f"COALESCE({meta('thread_id')}, {meta('session_id')}, {meta('conversation_id')})"
+    own = "CASE WHEN json_type(raw -> 'thread_id') <> 'NULL' THEN raw -> 'thread_id' END"  # v2 runs carry it
+    thread = f"COALESCE({meta('thread_id')}, {meta('session_id')}, {meta('conversation_id')}, {own})"
     exprs = {c: c for c in layout.RUN_COLUMNS}
     exprs.update({f"{t}_us": us(t) for t in _TIMES})
     exprs["latency_us"] = f"{us('end_time')} - {us('start_time')}"
