@@ -27,7 +27,7 @@ _EXPORTS = {
     "parse": "parser",
     "render": "renderer",
     "QueryCheck": "query_check",
-    "check_query": "query_check",
+    "check_query": "endpoint_check",
     "Diagnostic": "diagnostics",
     "check": "validator",
     "Checked": "checked",
@@ -43,6 +43,11 @@ _EXPORTS = {
     "RunSourceError": "run_files",
     "read_runs": "run_files",
     "select": "select_runs",
+    "query": "pages",
+    "Page": "pages",
+    "QueryError": "pages",
+    "migrate_query": "migration",
+    "MigrationError": "migration",
     # The SQL backend needs the optional ``sql`` extra (sqlglot, duckdb).
     "to_sql": "sql",
     "select_sql": "sql",
@@ -76,7 +81,10 @@ if TYPE_CHECKING:  # what the names are, for type checkers and editors
     from .jsonform import from_json
     from .optimizer import AlwaysFalse, AlwaysTrue, optimize
     from .parser import parse
-    from .query_check import QueryCheck, check_query
+    from .endpoint_check import check_query
+    from .migration import MigrationError, migrate_query
+    from .pages import Page, QueryError, query
+    from .query_check import QueryCheck
     from .renderer import render
     from .run_files import RunReader, RunSourceError, read_runs
     from .select_runs import select

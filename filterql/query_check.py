@@ -27,12 +27,17 @@ class QueryCheck:
 
     ``filters`` holds the typed AST of each filter argument that is valid;
     ``texts`` the text of each filter argument given as a string.
+    ``rate_limit`` is the ``list_runs`` tier (None for a v2 endpoint);
+    ``endpoint`` the endpoint checked; ``params`` the valid non-filter
+    parameters of a v2 call, coerced (UTC datetimes, canonical UUID text).
     """
 
     diagnostics: tuple[Diagnostic, ...]
-    rate_limit: ratelimit.RateLimit
+    rate_limit: ratelimit.RateLimit | None
     filters: Mapping[str, ast.Expr]
     texts: Mapping[str, str]
+    endpoint: str = "list_runs"
+    params: Mapping[str, Any] = attrs.field(factory=dict)
 
     @property
     def valid(self) -> bool:
@@ -47,7 +52,10 @@ class QueryCheck:
             if d.argument:
                 item["message"] = f"{d.argument}: {d.message}"
             items.append(item)
-        return {"valid": self.valid, "diagnostics": items, "rate_limit": self.rate_limit.to_json()}
+        out: dict[str, Any] = {"valid": self.valid, "diagnostics": items}
+        if self.rate_limit is not None:
+            out["rate_limit"] = self.rate_limit.to_json()
+        return out
 
     def format(self) -> str:
         """The diagnostics rendered like a compiler, each under the filter it points into."""

@@ -1,6 +1,8 @@
 """Run sources: JSONL files (streamed; ``.gz`` too), bulk-export Parquet files, iterables.
 
-Every run is checked for the fields every run has (``id``, ``trace_id``,
+A run in the v2 ``Run`` shape (upper-case ``run_type``, top-level ``metadata``,
+``project_id``, ``latency_seconds``, ...) is turned into the run JSON of SPEC §4
+(:func:`filterql.runs.from_v2`). Every run is checked for the fields every run has (``id``, ``trace_id``,
 ``name``, ``run_type``, ``start_time``, a readable timestamp). A malformed line
 or an incomplete run raises :class:`RunSourceError` naming the file and line —
 or, with ``skip_invalid=True``, is skipped and counted in ``skipped``; never
@@ -91,6 +93,8 @@ class RunReader:
     def _iterable(self, items: Iterable[Any]) -> Iterator[Any]:
         for i, run in enumerate(items, 1):
             # Run objects were validated by pydantic; dicts are checked like file lines.
+            if isinstance(run, dict) and R.is_v2(run):
+                run = R.from_v2(run)
             problem = check_run(run) if isinstance(run, dict) or not hasattr(run, "model_dump") else None
             if problem:
                 self._bad(RunSourceError("<runs>", i, problem))
@@ -106,6 +110,8 @@ class RunReader:
             if not raw.strip():
                 continue
             run, problem = parse_line(raw, first=number == 1)
+            if not problem and isinstance(run, dict) and R.is_v2(run):
+                run = R.from_v2(run)
             problem = problem or check_run(run)
             if problem:
                 self._bad(RunSourceError(name, number, *_with_hint(problem, raw)))

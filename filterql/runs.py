@@ -55,7 +55,8 @@ def as_dict(run: Any) -> dict[str, Any]:
         return dict(run)
     dump = getattr(run, "model_dump", None)
     if dump is not None:
-        return dump(mode="json")
+        d = dump(mode="json")  # a v2 langsmith.types.Run dumps to the v2 shape
+        return from_v2(d) if is_v2(d) else d
     as_legacy = getattr(run, "dict", None)
     if as_legacy is not None:
         return as_legacy()
