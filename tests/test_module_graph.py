@@ -30,6 +30,8 @@ LAZY_IMPORTS = {
     ("filterql.run_files", "pyarrow"): "optional extra: filterql[parquet]",
     ("filterql.cli", "tqdm"): "optional extra: filterql[progress]",
     ("filterql.server.launch", "tqdm"): "optional extra: filterql[progress]",
+    # query(engine="duckdb") loads the SQL backend (sqlglot, duckdb) only when asked for.
+    ("filterql.pages", "filterql"): "optional extra: filterql[sql]",
 }
 
 
