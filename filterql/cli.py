@@ -147,6 +147,11 @@ _CALL_OPTIONS = ("filter", "trace_filter", "tree_filter", "start_time", "end_tim
 def _cmd_check(args: argparse.Namespace) -> int:
     """Validate one filter (EXPR) or a whole list_runs call (the call options); exit 1 on any error."""
     call = {k: getattr(args, k) for k in _CALL_OPTIONS if getattr(args, k) is not None}
+    if args.thread_filter is not None:
+        call["thread_filter"] = args.thread_filter
+    call.update(_params(args.endpoint, args.param))
+    if args.endpoint != "list_runs":
+        return _check_v2(args, call)
     if args.expr is None and not call:
         raise _Usage("give a filter EXPR, or the arguments of a call (--filter, --start-time, ...)")
     if args.expr is not None and call:
@@ -199,6 +204,83 @@ def _apply_fix(text: str, profile: str, name: str, form: str) -> str:
     for what in fixed.applied:
         print(f"fixed: {what}", file=out)
     return fixed.text
+def _check_v2(args: argparse.Namespace, call: dict[str, Any]) -> int:
+    """``check --endpoint E``: a whole v2 call (EXPR, if given, is the --context filter)."""
+    from .endpoint_check import check_query
+
+    if args.expr is not None:
+        call[args.context] = args.expr
+    for name in ("filter", "trace_filter", "tree_filter", "thread_filter"):
+        if isinstance(call.get(name), str):
+            call[name] = _read_filter(call[name])
+    if "select" in call:
+        call["select"] = _names(call["select"])
+    result = check_query(endpoint=args.endpoint, profile=args.profile, **call)
+    text = result.format()
+    text += ("\n" if text else "") + _verdict(result.diagnostics)
+    out = json.dumps(result.to_json(), ensure_ascii=_has_surrogate(text)) if args.format == "json" else text
+    print(out.encode("utf-8", "backslashreplace").decode("utf-8"))
+    return EXIT_OK if result.valid else EXIT_INVALID
+
+
+def _params(endpoint: str, pairs: Sequence[str] | None) -> dict[str, Any]:
+    """``--param NAME=VALUE`` options as a v2 call's parameters, each read by its kind in the endpoint table:
+    integers and booleans parsed, lists comma-separated or repeated, everything else text."""
+    from .endpoints import ENDPOINTS, Kind
+
+    if not pairs:
+        return {}
+    if endpoint not in ENDPOINTS:
+        raise _Usage(f"--param applies to a v2 endpoint ({', '.join(ENDPOINTS)}), not {endpoint}")
+    table = ENDPOINTS[endpoint].by_name
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, eq, text = pair.partition("=")
+        if not eq or not name:
+            raise _Usage(f"--param takes NAME=VALUE, not {pair!r}")
+        kind = table[name].kind if name in table else Kind.TEXT  # an unknown name is reported by the check
+        if kind in (Kind.UUIDS, Kind.ENUMS):
+            out.setdefault(name, []).extend(v.strip() for v in text.split(",") if v.strip())
+        elif kind is Kind.INT:
+            try:
+                out[name] = int(text)
+            except ValueError:
+                raise _Usage(f"--param {name} takes an integer, not {text!r}") from None
+        elif kind is Kind.BOOL:
+            out[name] = _boolean_param(name, text)
+        else:
+            out[name] = text
+    return out
+
+
+def _boolean_param(name: str, text: str) -> bool:
+    if text.lower() not in ("true", "false"):
+        raise _Usage(f"--param {name} takes true or false, not {text!r}")
+    return text.lower() == "true"
+
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    """One page of a v2 endpoint as JSON, or with --all every item as JSONL, following next_cursor."""
+    from .pages import query
+    from .run_files import read_runs
+
+    params = _params(args.endpoint, args.param)
+    for name in ("filter", "trace_filter", "tree_filter", "thread_filter"):
+        if isinstance(params.get(name), str):
+            params[name] = _read_filter(params[name])
+    runs = read_runs(*args.runs, skip_invalid=args.skip_invalid)
+    if iter(runs) is runs or not runs.rereadable:
+        runs = list(runs)  # stdin: read once, page many times
+    if not args.all:
+        print(json.dumps(query(runs, args.endpoint, engine=args.engine, **params).to_json(), ensure_ascii=False))
+        return EXIT_OK
+    while True:
+        page = query(runs, args.endpoint, engine=args.engine, **params)
+        for item in page.items:
+            print(json.dumps(item, ensure_ascii=False))
+        if page.next_cursor is None:
+            return EXIT_OK
+        params["cursor"] = page.next_cursor
 
 
 def _verdict(diagnostics: Sequence[Any]) -> str:
@@ -359,6 +441,12 @@ def _boolean(text: str) -> bool:
     return text.lower() == "true"
 
 
+def _endpoint_names() -> tuple[str, ...]:
+    from .endpoints import ENDPOINT_NAMES
+
+    return ENDPOINT_NAMES
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="filterql", description="LangSmith filter query language tool.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -389,13 +477,18 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = command("check", _cmd_check, "validate a filter, or a whole list_runs call, before sending it")
     p.add_argument("expr", metavar="EXPR", nargs="?", help="the filter, or - to read it from stdin")
-    p.add_argument("--context", choices=("filter", "trace_filter", "tree_filter"), default="filter",
+    p.add_argument("--context", choices=("filter", "trace_filter", "tree_filter", "thread_filter"), default="filter",
                    help="where EXPR is used (default: filter)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     p.add_argument("--profile", choices=("offline", "langsmith-v1", "langsmith-v2"), default="offline",
                    help="also report what this LangSmith endpoint rejects (default: offline)")
     p.add_argument("--fix", action="store_true",
                    help="apply every rewrite whose meaning is certain (diff on stderr), then check the result")
+    p.add_argument("--endpoint", choices=_endpoint_names(), default="list_runs",
+                   help="the call to check: list_runs (default) or a v2 endpoint, with --param NAME=VALUE")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE",
+                   help="a v2 parameter (repeatable; lists comma-separated), e.g. page_size=50, selects=NAME,STATUS")
+    p.add_argument("--thread-filter", metavar="EXPR", help="thread_filter of threads.query (- reads stdin)")
     call = p.add_argument_group("a whole list_runs call (prints its rate-limit tier)")
     for flag in ("--filter", "--trace-filter", "--tree-filter"):
         call.add_argument(flag, metavar="EXPR", help="a filter argument (- reads stdin)")
@@ -446,6 +539,17 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=("python", "duckdb"), default="python",
                    help="python (streams any input) or duckdb (SQL over the files; fast on big exports)")
 
+    p = command("query", _cmd_query, "answer a v2 API call (runs.query, traces.query, threads.query, "
+                "threads.list_traces) over run files, one page as JSON")
+    p.add_argument("endpoint", metavar="ENDPOINT", choices=_endpoint_names()[1:],
+                   help="runs.query, traces.query, threads.query or threads.list_traces")
+    p.add_argument("runs", metavar="RUNS_FILE", nargs="+", help="JSONL (.jsonl, .jsonl.gz, - for stdin) or .parquet")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE",
+                   help="a parameter of the endpoint (repeatable; lists comma-separated), e.g. thread_id=conv-1")
+    p.add_argument("--all", action="store_true", help="follow next_cursor to the end, printing every item as JSONL")
+    p.add_argument("--engine", choices=("python", "duckdb"), default="python", help="python (default) or duckdb")
+    p.add_argument("--skip-invalid", action="store_true", help="skip malformed lines and incomplete runs")
+
     p = command("sql", _cmd_sql, "print the SQL query of a filter over filterql's run layout (docs/sql.md)")
     p.add_argument("expr", metavar="EXPR", help="the filter, or - to read it from stdin")
     p.add_argument("--trace-filter", metavar="EXPR", help="trace_filter: the trace's root must match")
@@ -474,6 +578,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except FilterError as e:
         return _report(e)
+    except ValueError as e:  # an unknown endpoint or engine named in a parameter
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
     except _Usage as e:
         parser.error(str(e))  # exits 2
     except ModuleNotFoundError as e:

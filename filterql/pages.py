@@ -26,7 +26,7 @@ from .query_check import QueryCheck
 from .renderer import render
 from .select_runs import order_key, select
 from .v2_items import (
-    RunRow, ThreadTraceRow, TraceRow, preview, run_item, thread_item, thread_trace_item, trace_item,
+    RunRow, ThreadTraceRow, TraceRow, error_preview, preview, run_item, thread_item, thread_trace_item, trace_item,
 )
 
 __all__ = ["Page", "QueryError", "V2Call", "query", "call_of", "Answer", "python_answer", "thread_summary",
@@ -301,7 +301,7 @@ def thread_summary(thread_id: str, roots: Sequence[dict[str, Any]], usage: Seque
         "trace_id": _ident(last.get("trace_id")),
         "first_inputs": preview(first.get("inputs")),
         "last_outputs": preview(last.get("outputs")),
-        "last_error": preview(errored[-1].get("error")) if errored else None,
+        "last_error": error_preview(errored[-1].get("error")) if errored else None,
         "total_tokens": _sum(u["total_tokens"] for u in usage),
         "total_cost": _sum(u["total_cost"] for u in usage),
         "latency_p50": _seconds(percentile_us(latencies, 50)),

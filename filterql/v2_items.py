@@ -24,7 +24,7 @@ from .endpoints import OP_CODES, PREVIEW_CHARS, TRACE_AGGREGATE_SELECTS
 
 __all__ = [
     "RunRow", "TraceRow", "ThreadTraceRow", "run_item", "trace_item", "thread_item", "thread_trace_item",
-    "preview", "rfc3339", "RUN_READERS", "THREAD_TRACE_READERS",
+    "preview", "error_preview", "rfc3339", "RUN_READERS", "THREAD_TRACE_READERS",
 ]
 
 
@@ -63,12 +63,16 @@ def rfc3339(value: Any) -> str | None:
 
 
 def preview(value: Any) -> str | None:
-    """The first 250 characters of ``value``'s compact JSON text (a string stays itself); None when absent."""
+    """The first 250 characters of a document's compact JSON text (keys in document order, non-ASCII as is);
+    None when absent or JSON null."""
     if value is None:
         return None
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(",", ":"),
-                                                            default=str)
-    return text[:PREVIEW_CHARS]
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)[:PREVIEW_CHARS]
+
+
+def error_preview(value: Any) -> str | None:
+    """The first 250 characters of an error message; None without one."""
+    return None if value is None else str(value)[:PREVIEW_CHARS]
 
 
 def _float(value: Any) -> float | None:
@@ -146,7 +150,7 @@ RUN_READERS: Mapping[str, tuple[str, Callable[[RunRow], Any]]] = {
     "LATENCY_SECONDS": ("latency_seconds", lambda row: _latency(row.run)),
     "FIRST_TOKEN_TIME": ("first_token_time", _usage("first_token_time", rfc3339)),
     "ERROR": ("error", _key("error", _text)),
-    "ERROR_PREVIEW": ("error_preview", _key("error", preview)),
+    "ERROR_PREVIEW": ("error_preview", _key("error", error_preview)),
     "EXTRA": ("extra", _key("extra", _object)),
     "METADATA": ("metadata", lambda row: R.metadata(row.run) or None),
     "EVENTS": ("events", _key("events", lambda v: v if isinstance(v, list) else None)),
@@ -241,7 +245,7 @@ THREAD_TRACE_READERS: Mapping[str, tuple[str, Callable[[dict[str, Any]], Any]]] 
     "PROMPT_COST_DETAILS": ("prompt_cost_details", lambda r: _details(r.get("prompt_cost_details"))),
     "COMPLETION_COST_DETAILS": ("completion_cost_details", lambda r: _details(r.get("completion_cost_details"))),
     "NAME": ("name", lambda r: _text(r.get("name"))),
-    "ERROR_PREVIEW": ("error_preview", lambda r: preview(r.get("error"))),
+    "ERROR_PREVIEW": ("error_preview", lambda r: error_preview(r.get("error"))),
 }
 
 

@@ -202,3 +202,35 @@ def test_v2_runs_as_input(tmp_path: Path) -> None:
         assert [r["id"] for r in filterql.select(again, filter=f)] == [r["id"] for r in filterql.select(runs, filter=f)], f
     pred = filterql.compile('eq(run_type, "llm")')
     assert sum(pred(Run.model_validate(r)) for r in v2) == sum(pred(r) for r in runs)
+
+
+def test_cli_query_page_and_all(capsys: pytest.CaptureFixture[str]) -> None:
+    from filterql.cli import main
+
+    assert main(["query", "threads.list_traces", str(RUNS), "--param", "thread_id=conv-1",
+                 "--param", "selects=TURN_NUMBER,NAME"]) == 0
+    page = json.loads(capsys.readouterr().out)
+    assert [i["turn_number"] for i in page["items"]] == [1, 2] and page["next_cursor"] is None
+    assert main(["query", "runs.query", str(RUNS), "--param", "page_size=5", "--param", "selects=NAME", "--all"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 16 and all(set(json.loads(line)) == {"name"} for line in lines)
+    assert main(["query", "runs.query", str(RUNS), "--engine", "duckdb", "--param", "page_size=5"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["items"]) == 5
+
+
+def test_cli_errors_and_check(capsys: pytest.CaptureFixture[str]) -> None:
+    from filterql.cli import main
+
+    assert main(["query", "runs.query", str(RUNS), "--param", "limit=3"]) == 1
+    assert "runs.query calls it `page_size`" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        main(["query", "runs.list", str(RUNS)])
+    assert e.value.code == 2 and "invalid choice" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["query", "runs.query", str(RUNS), "--param", "page_size"])
+    assert "NAME=VALUE" in capsys.readouterr().err
+    assert main(["check", "--endpoint", "runs.query", "--param", "run_type=llm", "--format", "json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert not out["valid"] and '"LLM"' in out["diagnostics"][0]["hint"] and "rate_limit" not in out
+    assert main(["check", "--endpoint", "threads.query", "--thread-filter", "gt(count, 1)"]) == 0
+    assert capsys.readouterr().out.strip() == "valid"
