@@ -16,6 +16,8 @@ from typing import Mapping
 
 import attrs
 
+from .catalog import THREAD_FIELDS
+
 __all__ = [
     "Kind", "Param", "Endpoint", "ENDPOINTS", "ENDPOINT_NAMES", "RUN_TYPES_V2", "RUN_SELECT_FIELDS",
     "THREAD_TRACE_SELECT_FIELDS", "TRACE_AGGREGATE_SELECTS", "OP_CODES", "PREVIEW_CHARS", "MAX_AI_SEARCH_BYTES",
@@ -231,3 +233,40 @@ ENDPOINTS: Mapping[str, Endpoint] = MappingProxyType({e.name: e for e in (RUNS_Q
                                                                            THREAD_TRACES)})
 #: Every endpoint name check_query accepts, ``list_runs`` (v1) first.
 ENDPOINT_NAMES = ("list_runs",) + tuple(ENDPOINTS)
+
+
+def _cell(p: Param, endpoint: Endpoint) -> list[str]:
+    kind = p.kind.value + (f" (context `{p.context}`)" if p.context else "")
+    if p.choices and len(p.choices) <= 8:
+        kind += ": " + ", ".join(p.choices)
+    elif p.choices:
+        kind += f" ({len(p.choices)} values)"
+    if p.low is not None:
+        kind += f", {p.low}..{p.high}"
+    rule = "required" if p.required else ""
+    for group in endpoint.one_of:
+        if p.name in group:
+            rule = "server: exactly one of " + " / ".join(group) if len(group) > 1 else "server: required"
+    for a, b in endpoint.exclusive:
+        if p.name in (a, b):
+            rule = f"not with {b if p.name == a else a}"
+    if not p.offline:
+        rule = (rule + "; " if rule else "") + "no offline meaning"
+    return [f"`{p.name}`", kind, p.default, rule, p.doc, f"`{p.source}`"]
+
+
+def markdown() -> str:
+    """Every endpoint's parameter table in Markdown (docs/v2-api.md embeds it; a test keeps them equal)."""
+    out = []
+    for e in ENDPOINTS.values():
+        out.append(f"### `{e.name}` — `{e.sdk}`, `{e.route}` → `{e.model}` items ({e.doc})\n")
+        out.append("| parameter | type | default | rule | meaning | SDK source (langsmith/types/) |")
+        out.append("|---|---|---|---|---|---|")
+        out += ["| " + " | ".join(_cell(p, e)) + " |" for p in sorted(e.params, key=lambda p: p.name)]
+        out.append("")
+    out.append("### `thread_filter` fields — the thread summary (SDK `Thread` model, `langsmith/types/thread.py`)\n")
+    out.append("| field | type | meaning |")
+    out.append("|---|---|---|")
+    out += [f"| `{f.name}` | {f.type.value} | {f.doc} |" for f in THREAD_FIELDS.values()]
+    out.append("")
+    return "\n".join(out)

@@ -49,7 +49,8 @@ class Latency:
 @attrs.frozen
 class ThreadKey:
     """The run's thread: the first of metadata ``thread_id``, ``session_id``, ``conversation_id``
-    (:data:`filterql.catalog.THREAD_KEYS`), when it is a string."""
+    (:data:`filterql.catalog.THREAD_KEYS`), then the run's own ``thread_id`` (a v2 run or a thread
+    summary carries it at the top level), when it is a string."""
 
     type: ClassVar[FieldType] = FieldType.STRING
 

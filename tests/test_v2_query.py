@@ -234,3 +234,11 @@ def test_cli_errors_and_check(capsys: pytest.CaptureFixture[str]) -> None:
     assert not out["valid"] and '"LLM"' in out["diagnostics"][0]["hint"] and "rate_limit" not in out
     assert main(["check", "--endpoint", "threads.query", "--thread-filter", "gt(count, 1)"]) == 0
     assert capsys.readouterr().out.strip() == "valid"
+
+
+def test_docs_hold_the_endpoint_table() -> None:
+    from filterql.endpoints import markdown
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "v2-api.md").read_text("utf-8")
+    assert markdown() in doc, "regenerate the tables of docs/v2-api.md from filterql.endpoints.markdown()"
+    assert "docs/v2-api.md" in (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
