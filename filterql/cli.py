@@ -261,7 +261,7 @@ def _boolean_param(name: str, text: str) -> bool:
 
 def _cmd_query(args: argparse.Namespace) -> int:
     """One page of a v2 endpoint as JSON, or with --all every item as JSONL, following next_cursor."""
-    from .pages import query
+    from .pages import iter_pages, query
     from .run_files import read_runs
 
     params = _params(args.endpoint, args.param)
@@ -274,13 +274,10 @@ def _cmd_query(args: argparse.Namespace) -> int:
     if not args.all:
         print(json.dumps(query(runs, args.endpoint, engine=args.engine, **params).to_json(), ensure_ascii=False))
         return EXIT_OK
-    while True:
-        page = query(runs, args.endpoint, engine=args.engine, **params)
+    for page in iter_pages(runs, args.endpoint, engine=args.engine, **params):  # the answer computed once
         for item in page.items:
             print(json.dumps(item, ensure_ascii=False))
-        if page.next_cursor is None:
-            return EXIT_OK
-        params["cursor"] = page.next_cursor
+    return EXIT_OK
 
 
 def _verdict(diagnostics: Sequence[Any]) -> str:

@@ -21,6 +21,7 @@ from typing import Any, Mapping
 import attrs
 
 from . import ast, catalog
+from .checked import mark
 from .coerce import CoercionError, parse_timestamp
 from .diagnostics import Diagnostic, call_level
 from .endpoints import ENDPOINT_NAMES, ENDPOINTS, Endpoint, Kind, Param
@@ -226,7 +227,7 @@ def _check_v2(endpoint: Endpoint, profile: str, params: Mapping[str, Any]) -> Qu
                 texts[p.name] = text
             diagnostics.extend(attrs.evolve(d, argument=p.name) for d in found)
             if typed is not None and not any(d.is_error for d in found):
-                filters[p.name] = typed
+                filters[p.name] = mark(typed, p.context, profile)  # the backends take it without checking again
             continue
         checked = _CHECKS[p.kind](r, p, value)
         if checked is not None:

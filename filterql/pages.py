@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import attrs
 
@@ -29,7 +29,7 @@ from .v2_items import (
     RunRow, ThreadTraceRow, TraceRow, error_preview, preview, run_item, thread_item, thread_trace_item, trace_item,
 )
 
-__all__ = ["Page", "QueryError", "V2Call", "query", "call_of", "Answer", "python_answer", "thread_summary",
+__all__ = ["Page", "QueryError", "V2Call", "query", "iter_pages", "call_of", "Answer", "python_answer", "thread_summary",
            "percentile_us", "USAGE_FIELDS"]
 
 
@@ -83,7 +83,8 @@ class V2Call:
 def call_of(endpoint: str, params: Mapping[str, Any]) -> V2Call:
     """Check a call (offline profile) into a :class:`V2Call`; :class:`QueryError` when anything is wrong."""
     if endpoint not in ENDPOINTS:
-        check_query(endpoint=endpoint)  # raises ValueError naming the endpoints
+        raise ValueError(f"unknown endpoint {endpoint!r}; v2 endpoints are {', '.join(ENDPOINTS)}"
+                         + (" (list_runs is filterql.select)" if endpoint == "list_runs" else ""))
     checked = check_query(endpoint=endpoint, **params)
     if not checked.valid:
         raise QueryError(checked)
@@ -394,6 +395,29 @@ def page_of(answer: Answer, call: V2Call) -> Page:
     return Page(items, following)
 
 
+def _answer(runs: Iterable[Any], call: V2Call, engine: str) -> Answer:
+    if engine == "python":
+        return python_answer(runs, call)
+    if engine == "duckdb":
+        from .sql.pages import duckdb_answer  # the optional sql extra, loaded only when asked for
+
+        return duckdb_answer(runs, call)
+    raise ValueError(f"unknown engine {engine!r}; choose python or duckdb")
+
+
+def iter_pages(runs: Iterable[Any], endpoint: str, *, engine: str = "python", **params: Any) -> Iterator[Page]:
+    """Every page from the one ``params`` asks for to the last, the answer computed once: the pages
+    :func:`query` gives when called again with each ``next_cursor``."""
+    call = call_of(endpoint, params)
+    answer = _answer(runs, call, engine)
+    while True:
+        page = page_of(answer, call)
+        yield page
+        if page.next_cursor is None:
+            return
+        call = attrs.evolve(call, params={**call.params, "cursor": page.next_cursor})
+
+
 def query(runs: Iterable[Any], endpoint: str, *, engine: str = "python", **params: Any) -> Page:
     """One page of a v2 endpoint over ``runs``, as the LangSmith API would answer it (SPEC §8, §10).
 
@@ -406,12 +430,4 @@ def query(runs: Iterable[Any], endpoint: str, *, engine: str = "python", **param
     and :class:`filterql.cursor.CursorError` for a cursor of another call.
     """
     call = call_of(endpoint, params)
-    if engine == "python":
-        answer = python_answer(runs, call)
-    elif engine == "duckdb":
-        from .sql.pages import duckdb_answer  # the optional sql extra, loaded only when asked for
-
-        answer = duckdb_answer(runs, call)
-    else:
-        raise ValueError(f"unknown engine {engine!r}; choose python or duckdb")
-    return page_of(answer, call)
+    return page_of(_answer(runs, call, engine), call)

@@ -242,3 +242,15 @@ def test_docs_hold_the_endpoint_table() -> None:
     doc = (Path(__file__).resolve().parents[1] / "docs" / "v2-api.md").read_text("utf-8")
     assert markdown() in doc, "regenerate the tables of docs/v2-api.md from filterql.endpoints.markdown()"
     assert "docs/v2-api.md" in (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+
+
+def test_iter_pages_are_the_pages_query_gives() -> None:
+    from filterql.pages import iter_pages
+
+    runs = list(filterql.read_runs(RUNS))
+    pages = list(iter_pages(runs, "runs.query", page_size=4, selects=["NAME"]))
+    assert len(pages) == 4 and pages[-1].next_cursor is None
+    again = [filterql.query(runs, "runs.query", page_size=4, selects=["NAME"])]
+    while again[-1].next_cursor:
+        again.append(filterql.query(runs, "runs.query", page_size=4, selects=["NAME"], cursor=again[-1].next_cursor))
+    assert pages == again
