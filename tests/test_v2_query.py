@@ -13,15 +13,13 @@ from filterql.cursor import CursorError
 from filterql.endpoints import ENDPOINTS, RUN_SELECT_FIELDS, THREAD_TRACE_SELECT_FIELDS
 from filterql.pages import QueryError
 
-langsmith_types = pytest.importorskip("langsmith.types")
-from langsmith.types import run_query_v2_params, thread_list_traces_params, thread_query_params, trace_query_params  # noqa: E402
-from langsmith.types.run import Run  # noqa: E402
-from langsmith.types.run_select_field import RunSelectField  # noqa: E402
-from langsmith.types.thread import Thread  # noqa: E402
-from langsmith.types.thread_trace import ThreadTrace  # noqa: E402
-from langsmith.types.trace import Trace  # noqa: E402
-
-from shared_data import shared_dir  # noqa: E402
+from langsmith.types import run_query_v2_params, thread_list_traces_params, thread_query_params, trace_query_params
+from langsmith.types.run import Run
+from langsmith.types.run_select_field import RunSelectField
+from langsmith.types.thread import Thread
+from langsmith.types.thread_trace import ThreadTrace
+from langsmith.types.trace import Trace
+from shared_data import shared_dir
 
 RUNS = shared_dir("conformance", "FILTERQL_CONFORMANCE") / "runs.jsonl"
 
