@@ -24,6 +24,7 @@ from .errors import FilterError
 from .evaluate import compile_checked
 from .query_check import QueryCheck
 from .renderer import render
+from .run_files import RunReader, read_runs
 from .select_runs import order_key, select
 from .v2_items import (
     RunRow, ThreadTraceRow, TraceRow, error_preview, preview, run_item, thread_item, thread_trace_item, trace_item,
@@ -151,7 +152,10 @@ class _Data:
     """The runs of one call, normalized once, with the indexes the endpoints need."""
 
     def __init__(self, runs: Iterable[Any]) -> None:
-        self.runs = [R.normalize(r) for r in runs]
+        # Through a reader: every run is checked (id, trace_id, name, run_type, a readable start_time)
+        # and a v2-shaped one turned into run JSON, as read_runs does for files.
+        reader = runs if isinstance(runs, RunReader) else read_runs(runs)
+        self.runs = [R.normalize(r) for r in reader]
         self.by_trace: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.parent: dict[str, str | None] = {}
         for run in self.runs:
@@ -178,11 +182,15 @@ class _Data:
         for m in members:
             if m.get("parent_run_id") is not None:
                 children[_ident(m.get("parent_run_id"))].append(m)
-        out, stack = [], [run]
+        out, stack, seen = [], [run], set()
         while stack:
             node = stack.pop()
+            key = _ident(node.get("id"))
+            if key in seen:  # parent links that loop (malformed data) end here
+                continue
+            seen.add(key)
             out.append(node)
-            stack.extend(children.get(_ident(node.get("id")), ()))
+            stack.extend(children.get(key, ()))
         return out
 
 

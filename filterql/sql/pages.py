@@ -20,6 +20,7 @@ from sqlglot import exp
 
 from .. import cursor, runs as R
 from ..endpoints import PREVIEW_CHARS
+from ..run_files import RunReader, read_runs
 from ..pages import Answer, V2Call, USAGE_FIELDS, percentile_us
 from ..v2_items import RunRow, ThreadTraceRow, TraceRow
 from . import layout
@@ -59,7 +60,8 @@ class _Duck:
 
     def __init__(self, runs: Iterable[Any]) -> None:
         self.con = connect(progress=False)
-        load_runs([R.normalize(r) for r in runs], self.con)
+        reader = runs if isinstance(runs, RunReader) else read_runs(runs)  # checked and normalized as in Python
+        load_runs([R.normalize(r) for r in reader], self.con)
         materialize(self.con)
         self.engine = DuckDBEngine(self.con, nested=False)
 
@@ -84,7 +86,7 @@ class _Duck:
         return {i: json.loads(text) for i, text in found}
 
     def fingerprint(self) -> str:
-        return cursor.fingerprint(row[0] for row in self.rows(f"SELECT id FROM {layout.RUNS}"))
+        return cursor.fingerprint(row[0] for row in self.rows(f"SELECT DISTINCT id FROM {layout.RUNS}"))
 
 
 def _col(name: str, table: str = "r") -> exp.Column:
