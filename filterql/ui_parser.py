@@ -69,11 +69,9 @@ def from_ui(text: str, scope: str = "single run") -> ast.Expr:
     if not isinstance(text, str):
         raise TypeError(f"from_ui() expects a str, not {type(text).__name__}")
     context = scope_context(scope)
-    if context not in catalog.RUN_CONTEXTS:  # the search-bar fields below are run fields
-        _fail(text, 0, f"the {scope!r} scope filters with {context}, whose search-bar fields filterql does not "
-              "translate yet", code="unsupported-scope",
-              hint=f"write the {context} in the API language (its fields: {', '.join(catalog.THREAD_FIELDS)}), "
-                   "or use the single run, root run or any run scope")
+    if context not in catalog.CONTEXTS:
+        _fail(text, 0, f"the {scope!r} scope filters with {context}, which filterql does not support yet",
+              code="unsupported-scope", hint="use the single run, root run or any run scope")
     if not text.strip():
         _fail(text, len(text), "empty query", found="end of input", code="empty",
               hint="a query is a clause such as status:error")
