@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import filterql
-from filterql.catalog import FIELDS, FieldType
+from filterql.catalog import RUN_FIELDS as FIELDS, FieldType  # run filters: the run contexts
 from filterql.coerce import RANGES
 from filterql.sql import DIALECTS, select_ids, to_sql
 
