@@ -43,7 +43,7 @@ _EXPORTS = {
     "RunSourceError": "run_files",
     "read_runs": "run_files",
     "select": "select_runs",
-    "query": "pages",
+    "query_page": "pages",
     "Page": "pages",
     "QueryError": "pages",
     "migrate_query": "migration",
@@ -83,7 +83,7 @@ if TYPE_CHECKING:  # what the names are, for type checkers and editors
     from .parser import parse
     from .endpoint_check import check_query
     from .migration import MigrationError, migrate_query
-    from .pages import Page, QueryError, query
+    from .pages import Page, QueryError, query_page
     from .query_check import QueryCheck
     from .renderer import render
     from .run_files import RunReader, RunSourceError, read_runs

@@ -261,7 +261,7 @@ def _boolean_param(name: str, text: str) -> bool:
 
 def _cmd_query(args: argparse.Namespace) -> int:
     """One page of a v2 endpoint as JSON, or with --all every item as JSONL, following next_cursor."""
-    from .pages import iter_pages, query
+    from .pages import iter_pages, query_page
     from .run_files import read_runs
 
     params = _params(args.endpoint, args.param)
@@ -272,7 +272,7 @@ def _cmd_query(args: argparse.Namespace) -> int:
     if iter(runs) is runs or not runs.rereadable:
         runs = list(runs)  # stdin: read once, page many times
     if not args.all:
-        print(json.dumps(query(runs, args.endpoint, engine=args.engine, **params).to_json(), ensure_ascii=False))
+        print(json.dumps(query_page(runs, args.endpoint, engine=args.engine, **params).to_json(), ensure_ascii=False))
         return EXIT_OK
     for page in iter_pages(runs, args.endpoint, engine=args.engine, **params):  # the answer computed once
         for item in page.items:

@@ -85,7 +85,7 @@ class Param:
     ``choices`` the enumeration of an ENUM(S) parameter; ``low``/``high`` an
     INT range; ``default`` what the server uses when it is omitted (text, for
     the docs); ``offline`` False for a parameter with no offline meaning
-    (``ai_search``, ``sem_filter``): checked, but :func:`filterql.query`
+    (``ai_search``, ``sem_filter``): checked, but :func:`filterql.query_page`
     refuses it. ``source`` is the SDK file (under ``langsmith/types/``).
     """
 

@@ -1,4 +1,4 @@
-"""``filterql.query``: one page of a v2 endpoint over runs you already have (SPEC §8, §10).
+"""``filterql.query_page``: one page of a v2 endpoint over runs you already have (SPEC §8, §10).
 
 A call is checked (:func:`filterql.check_query`) into a :class:`V2Call`; an
 engine computes the whole ordered answer as rows (the Python engine here, by
@@ -30,7 +30,7 @@ from .v2_items import (
     RunRow, ThreadTraceRow, TraceRow, error_preview, preview, run_item, thread_item, thread_trace_item, trace_item,
 )
 
-__all__ = ["Page", "QueryError", "V2Call", "query", "iter_pages", "call_of", "Answer", "python_answer", "thread_summary",
+__all__ = ["Page", "QueryError", "V2Call", "query_page", "iter_pages", "call_of", "Answer", "python_answer", "thread_summary",
            "percentile_us", "USAGE_FIELDS"]
 
 
@@ -415,7 +415,7 @@ def _answer(runs: Iterable[Any], call: V2Call, engine: str) -> Answer:
 
 def iter_pages(runs: Iterable[Any], endpoint: str, *, engine: str = "python", **params: Any) -> Iterator[Page]:
     """Every page from the one ``params`` asks for to the last, the answer computed once: the pages
-    :func:`query` gives when called again with each ``next_cursor``."""
+    :func:`query_page` gives when called again with each ``next_cursor``."""
     call = call_of(endpoint, params)
     answer = _answer(runs, call, engine)
     while True:
@@ -426,7 +426,7 @@ def iter_pages(runs: Iterable[Any], endpoint: str, *, engine: str = "python", **
         call = attrs.evolve(call, params={**call.params, "cursor": page.next_cursor})
 
 
-def query(runs: Iterable[Any], endpoint: str, *, engine: str = "python", **params: Any) -> Page:
+def query_page(runs: Iterable[Any], endpoint: str, *, engine: str = "python", **params: Any) -> Page:
     """One page of a v2 endpoint over ``runs``, as the LangSmith API would answer it (SPEC §8, §10).
 
     ``endpoint`` is ``runs.query``, ``traces.query``, ``threads.query`` or

@@ -90,7 +90,7 @@ def _pages(runs: list[dict[str, Any]], endpoint: str, params: dict[str, Any], si
     pages, cursor = [], None
     while True:
         extra = {"cursor": cursor} if cursor else {}
-        page = filterql.query(runs, endpoint, page_size=size, engine=engine, **params, **extra)
+        page = filterql.query_page(runs, endpoint, page_size=size, engine=engine, **params, **extra)
         pages.append(page)
         cursor = page.next_cursor
         if cursor is None:
@@ -110,7 +110,7 @@ def test_pages_concatenated_are_the_unpaged_answer(endpoint: str) -> None:
                                                                               HealthCheck.data_too_large])
     @given(threaded_runs(), calls(endpoint), st.integers(1, 4))
     def check(runs: list[dict[str, Any]], params: dict[str, Any], size: int) -> None:
-        whole = filterql.query(runs, endpoint, page_size=ENDPOINTS[endpoint].page_size[2], **params)
+        whole = filterql.query_page(runs, endpoint, page_size=ENDPOINTS[endpoint].page_size[2], **params)
         assert whole.next_cursor is None
         pages = _pages(runs, endpoint, params, size)
         assert [i for p in pages for i in p.items] == whole.items
@@ -140,7 +140,7 @@ def test_window_bounds_are_inclusive_then_exclusive() -> None:
     runs = list(filterql.read_runs(os.path.join(os.path.dirname(__file__), "..", "examples", "runs.jsonl")))
     times = sorted({datetime.fromisoformat(r["start_time"].replace("Z", "+00:00")) for r in runs})
     low, high = times[1], times[-1]
-    got = filterql.query(runs, "runs.query", page_size=1000, min_start_time=low, max_start_time=high,
+    got = filterql.query_page(runs, "runs.query", page_size=1000, min_start_time=low, max_start_time=high,
                          selects=["START_TIME"]).items
     seen = {parse_timestamp(i["start_time"]) for i in got}
     assert low in seen and high not in seen

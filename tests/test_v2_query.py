@@ -56,7 +56,7 @@ def _all_selects(endpoint: str) -> dict[str, object]:
 def test_items_validate_as_the_sdk_models(endpoint: str) -> None:
     runs = filterql.read_runs(RUNS)
     extra = {"thread_id": "conv-1"} if endpoint == "threads.list_traces" else {}
-    page = filterql.query(runs, endpoint, page_size=100, **extra, **_all_selects(endpoint))
+    page = filterql.query_page(runs, endpoint, page_size=100, **extra, **_all_selects(endpoint))
     assert page.items and page.next_cursor is None
     for item in page.items:
         model = MODELS[endpoint].model_validate(item)
@@ -67,13 +67,13 @@ def test_items_validate_as_the_sdk_models(endpoint: str) -> None:
 
 def test_only_selected_fields() -> None:
     runs = filterql.read_runs(RUNS)
-    assert all(set(i) == {"id"} for i in filterql.query(runs, "runs.query").items)
-    assert all(set(i) == {"name", "status"} for i in filterql.query(runs, "runs.query", selects=["NAME", "STATUS"]).items)
-    trace = filterql.query(runs, "traces.query", selects=["NAME", "TOTAL_TOKENS"]).items[0]
+    assert all(set(i) == {"id"} for i in filterql.query_page(runs, "runs.query").items)
+    assert all(set(i) == {"name", "status"} for i in filterql.query_page(runs, "runs.query", selects=["NAME", "STATUS"]).items)
+    trace = filterql.query_page(runs, "traces.query", selects=["NAME", "TOTAL_TOKENS"]).items[0]
     assert set(trace) == {"root_run", "trace_aggregates"} and set(trace["root_run"]) == {"name"}
     assert set(trace["trace_aggregates"]) == {"total_tokens"}
-    assert set(filterql.query(runs, "traces.query").items[0]) == {"root_run"}
-    assert all(set(i) == {"trace_id"} for i in filterql.query(runs, "threads.list_traces", thread_id="conv-1").items)
+    assert set(filterql.query_page(runs, "traces.query").items[0]) == {"root_run"}
+    assert all(set(i) == {"trace_id"} for i in filterql.query_page(runs, "threads.list_traces", thread_id="conv-1").items)
 
 
 @pytest.mark.parametrize(("thread", "turns"), [
@@ -84,7 +84,7 @@ def test_only_selected_fields() -> None:
 ])
 def test_conformance_threads_in_conversation_order(thread: str, turns: list[str]) -> None:
     runs = filterql.read_runs(RUNS)
-    page = filterql.query(runs, "threads.list_traces", thread_id=thread, selects=["TURN_NUMBER", "THREAD_ID"])
+    page = filterql.query_page(runs, "threads.list_traces", thread_id=thread, selects=["TURN_NUMBER", "THREAD_ID"])
     assert [i["trace_id"] for i in page.items] == turns
     assert [i["turn_number"] for i in page.items] == list(range(1, len(turns) + 1))
     assert {i["thread_id"] for i in page.items} == {thread}
@@ -92,58 +92,58 @@ def test_conformance_threads_in_conversation_order(thread: str, turns: list[str]
 
 def test_turn_numbers_are_counted_before_the_filter() -> None:
     runs = filterql.read_runs(RUNS)
-    page = filterql.query(runs, "threads.list_traces", thread_id="conv-1", filter='eq(name, "AgentExecutor")',
+    page = filterql.query_page(runs, "threads.list_traces", thread_id="conv-1", filter='eq(name, "AgentExecutor")',
                           selects=["TURN_NUMBER"])
     assert [(i["trace_id"][:8], i["turn_number"]) for i in page.items] == [("77aa5f11", 2)]
 
 
 def test_threads_and_thread_filter() -> None:
     runs = filterql.read_runs(RUNS)
-    threads = filterql.query(runs, "threads.query").items
+    threads = filterql.query_page(runs, "threads.query").items
     assert [t["thread_id"] for t in threads] == ["a1b2c3d4-e5f6-7890", "conv-2", "conv-1"]
     conv1 = threads[2]
     assert conv1["count"] == 2 and conv1["first_trace_id"].startswith("1786e201")
     assert conv1["last_trace_id"].startswith("77aa5f11")
-    only = filterql.query(runs, "threads.query", thread_filter="gt(count, 1)").items
+    only = filterql.query_page(runs, "threads.query", thread_filter="gt(count, 1)").items
     assert [t["thread_id"] for t in only] == ["conv-1"]
-    errored = filterql.query(runs, "threads.query", thread_filter="gt(num_errored_turns, 0)").items
+    errored = filterql.query_page(runs, "threads.query", thread_filter="gt(num_errored_turns, 0)").items
     assert [t["thread_id"] for t in errored] == ["conv-2"]
 
 
 def test_cursor_paging_and_tamper_evidence() -> None:
     runs = list(filterql.read_runs(RUNS))
-    whole = filterql.query(runs, "runs.query", page_size=1000).items
+    whole = filterql.query_page(runs, "runs.query", page_size=1000).items
     got, cursor = [], None
     while True:
-        page = filterql.query(runs, "runs.query", page_size=3, **({"cursor": cursor} if cursor else {}))
+        page = filterql.query_page(runs, "runs.query", page_size=3, **({"cursor": cursor} if cursor else {}))
         got += page.items
         cursor = page.next_cursor
         if cursor is None:
             break
     assert got == whole and len(whole) == len(runs)
-    first = filterql.query(runs, "runs.query", page_size=3)
+    first = filterql.query_page(runs, "runs.query", page_size=3)
     with pytest.raises(CursorError, match="other parameters"):
-        filterql.query(runs, "runs.query", is_root=True, cursor=first.next_cursor)
+        filterql.query_page(runs, "runs.query", is_root=True, cursor=first.next_cursor)
     with pytest.raises(CursorError, match="another data set"):
-        filterql.query(runs[:-1], "runs.query", cursor=first.next_cursor)
+        filterql.query_page(runs[:-1], "runs.query", cursor=first.next_cursor)
     with pytest.raises(CursorError, match="belongs to runs.query"):
-        filterql.query(runs, "traces.query", cursor=first.next_cursor)
+        filterql.query_page(runs, "traces.query", cursor=first.next_cursor)
     forged = first.next_cursor.replace(".", "x.", 1)
     with pytest.raises(CursorError):
-        filterql.query(runs, "runs.query", cursor=forged)
+        filterql.query_page(runs, "runs.query", cursor=forged)
     with pytest.raises(CursorError, match="not produced by filterql"):
-        filterql.query(runs, "runs.query", cursor="abc")
+        filterql.query_page(runs, "runs.query", cursor="abc")
 
 
 def test_bad_parameters_raise_with_every_diagnostic() -> None:
     with pytest.raises(QueryError) as e:
-        filterql.query([], "runs.query", run_type="llm", selects=["LATENCY"], page_size=0)
+        filterql.query_page([], "runs.query", run_type="llm", selects=["LATENCY"], page_size=0)
     text = str(e.value)
     assert '"LLM"' in text and '"LATENCY_SECONDS"' in text and "between 1 and 1000" in text
     with pytest.raises(QueryError, match="no offline meaning"):
-        filterql.query([], "runs.query", ai_search="slow runs")
+        filterql.query_page([], "runs.query", ai_search="slow runs")
     with pytest.raises(ValueError, match="unknown endpoint"):
-        filterql.query([], "runs.list")
+        filterql.query_page([], "runs.list")
 
 
 def test_check_query_v2_rules() -> None:
@@ -183,13 +183,13 @@ def test_migrated_call_answers_like_list_runs() -> None:
     runs = list(filterql.read_runs(RUNS))
     v1 = dict(filter='eq(run_type, "llm")', trace_filter='eq(name, "AgentExecutor")', is_root=False)
     ids = [r["id"] for r in filterql.select(runs, **v1)]
-    page = filterql.query(runs, "runs.query", page_size=1000, **filterql.migrate_query(**v1))
+    page = filterql.query_page(runs, "runs.query", page_size=1000, **filterql.migrate_query(**v1))
     assert [i["id"] for i in page.items] == ids
 
 
 def test_v2_runs_as_input(tmp_path: Path) -> None:
     runs = list(filterql.read_runs(RUNS))
-    v2 = filterql.query(runs, "runs.query", page_size=1000, selects=[
+    v2 = filterql.query_page(runs, "runs.query", page_size=1000, selects=[
         "ID", "NAME", "RUN_TYPE", "STATUS", "START_TIME", "LATENCY_SECONDS", "METADATA", "PROJECT_ID", "TRACE_ID",
         "PARENT_RUN_IDS", "TAGS", "ERROR", "INPUTS", "OUTPUTS", "TOTAL_TOKENS", "FEEDBACK_STATS"]).items
     path = tmp_path / "v2.jsonl"
@@ -248,7 +248,7 @@ def test_iter_pages_are_the_pages_query_gives() -> None:
     runs = list(filterql.read_runs(RUNS))
     pages = list(iter_pages(runs, "runs.query", page_size=4, selects=["NAME"]))
     assert len(pages) == 4 and pages[-1].next_cursor is None
-    again = [filterql.query(runs, "runs.query", page_size=4, selects=["NAME"])]
+    again = [filterql.query_page(runs, "runs.query", page_size=4, selects=["NAME"])]
     while again[-1].next_cursor:
-        again.append(filterql.query(runs, "runs.query", page_size=4, selects=["NAME"], cursor=again[-1].next_cursor))
+        again.append(filterql.query_page(runs, "runs.query", page_size=4, selects=["NAME"], cursor=again[-1].next_cursor))
     assert pages == again
