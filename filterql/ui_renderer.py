@@ -280,6 +280,9 @@ def _scope_clause(head: str, cond: ast.Node, family: str, vfield: str) -> str | 
         return f"{head}:*"
     if isinstance(cond, ast.Like) and not cond.negated and not score:
         text = _wildcard(_literal(cond.pattern).value, cond)  # type: ignore[attr-defined]
+        if text == "*":  # `path:*` reads back as exists(...), which a nested key under the path satisfies too
+            raise _refuse(cond, "the search bar's `path:*` asks whether the key exists (nested keys too); "
+                                "a value at exactly that key has no search-bar form")
         return f"{head}:{text}" if "*" in text else None
     return None
 

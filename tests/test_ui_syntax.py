@@ -315,7 +315,7 @@ def _ui_leaves(draw: st.DrawFn) -> ast.Expr:
         k = _s(draw(_V(("environment", "user_id", "thread_id", "a", "a.b", "input", "output", "query"))))
         cond = draw(st.one_of(
             _V(("production", "5", "555", "conv-1", "true", "")).map(lambda v: ast.Compare("eq", _f(values), _s(v))),
-            _V(("prod%", "%1", "%")).map(lambda p: ast.Like(_f(values), _s(p)))))
+            _V(("prod%", "%1")).map(lambda p: ast.Like(_f(values), _s(p)))))
         return ast.And([ast.Compare("eq", _f(key), k), cond])
     if kind == 11:
         op = draw(_V(("gt", "gte", "lt", "lte")))
@@ -435,3 +435,11 @@ def test_thread_scope() -> None:
         with pytest.raises(FilterSyntaxError) as info:
             from_ui(text, scope="thread")
         assert words in info.value.message + info.value.hint
+
+
+def test_a_bare_wildcard_on_a_key_path_has_no_search_bar_form() -> None:
+    """`inputs.query:*` reads back as exists(inputs, "query"), which {"query": {"input": ...}} satisfies;
+    like(input_value, "%") on the key "query" asks for a value at exactly that key (found by hypothesis)."""
+    expr = filterql.check('and(eq(input_key, "query"), like(input_value, "%"))')
+    with pytest.raises(FilterTranslationError, match="exists"):
+        to_ui(expr)
