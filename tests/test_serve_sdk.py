@@ -196,3 +196,35 @@ def test_projects(server: tuple[str, list[dict[str, Any]]]) -> None:
     assert [p.name for p in c.list_projects()] == [PROJECT]
     with pytest.raises(langsmith.utils.LangSmithNotFoundError):
         c.read_project(project_name="no-such-project")
+
+
+async def _collect(paginator: Any) -> list[Any]:
+    """Every item of an SDK v2 paginator (the Client's v2 resources are async), following next_cursor."""
+    return [item async for item in paginator]
+
+
+def test_threads_list_traces_pages_through_a_thread(server: tuple[str, list[dict[str, Any]]]) -> None:
+    """``client.threads.list_traces`` follows ``next_cursor`` through pages of one trace each."""
+    url, runs = server
+    pid = file_project(RUNS_FILE)[0]
+    want = filterql.query_page(runs, "threads.list_traces", thread_id="conv-1", project_id=pid,
+                               selects=["TRACE_ID", "TURN_NUMBER", "NAME"], page_size=100).items
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = asyncio.run(_collect(client(url).threads.list_traces(
+            "conv-1", project_id=pid, page_size=1, selects=["TRACE_ID", "TURN_NUMBER", "NAME"])))
+    assert [(t.trace_id, t.turn_number, t.name) for t in got] == [(w["trace_id"], w["turn_number"], w["name"])
+                                                                 for w in want]
+    assert [t.turn_number for t in got] == [1, 2]
+
+
+def test_runs_query_v2_pages_through_runs(server: tuple[str, list[dict[str, Any]]]) -> None:
+    """``client.runs.query_v2`` over pages of 4 gives ``filterql.query_page``'s whole answer, in order."""
+    url, runs = server
+    params = {"filter": 'eq(run_type, "llm")', "selects": ["ID", "NAME", "RUN_TYPE"]}
+    want = filterql.query_page(runs, "runs.query", page_size=1000, **params).items
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = asyncio.run(_collect(client(url).runs.query_v2(page_size=4, **params)))
+    assert [(str(r.id), r.name, r.run_type) for r in got] == [(w["id"], w["name"], w["run_type"]) for w in want]
+    assert len(want) > 4

@@ -129,6 +129,18 @@ def test_keyboard_completes_a_field_and_opens_a_run(page: Page):
     expect(page.locator("#tree li").first).to_be_visible()
 
 
+def test_thread_view_lists_traces_in_conversation_order(page: Page, runs_file: Path):
+    roots = filterql.select(filterql.read_runs(runs_file), filter='eq(thread_id, "conv-1")', is_root=True, select=["id"])
+    assert len(roots) == 2
+    page.goto(f"/?run={roots[-1]['id']}")
+    page.get_by_role("button", name=re.compile("Open thread conv-1")).click()
+    items = page.locator("#thread-traces li")
+    expect(items).to_have_count(len(roots))
+    assert items.evaluate_all("lis => lis.map(li => li.value)") == list(range(1, len(roots) + 1))
+    oldest_first = [str(r["id"]) for r in reversed(roots)]  # select gives newest first; no ties here
+    assert items.evaluate_all("lis => lis.map(li => li.dataset.trace)") == oldest_first
+
+
 def test_a_server_failure_is_a_readable_message(page: Page):
     page.route("**/runs/query", lambda route: route.fulfill(status=500, body="Traceback (most recent call last): boom"))
     page.goto("/")

@@ -34,7 +34,7 @@ from .. import __version__
 from .cursors import Cursors
 from .problems import Problem
 from .store import RunStore
-from . import v1
+from . import v1, v2
 
 __all__ = ["create_app", "api_routes", "json_response", "read_json", "decode_json", "MAX_BODY_BYTES",
            "SERVED_VERSION"]
@@ -168,8 +168,46 @@ async def get_run(request: Request) -> Response:
     return await run_in_threadpool(lambda: json_response(v1.read_run(run_id, store)))
 
 
+def _v2_body(endpoint: str) -> Callable[[Request], Awaitable[Response]]:
+    """``POST /api/v2/...``: the JSON body is the endpoint's parameters (``client.runs.query_v2`` ...)."""
+
+    async def handler(request: Request) -> Response:
+        store, raw = _store(request), await request.body()
+        return await run_in_threadpool(lambda: json_response(v2.page(store, endpoint, decode_json(raw))))
+
+    return handler
+
+
+async def thread_traces(request: Request) -> Response:
+    """``GET /api/v2/threads/{thread_id}/traces`` (``client.threads.list_traces``)."""
+    store = _store(request)
+    params = {**v2.params_of(request.query_params), "thread_id": request.path_params["thread_id"]}
+    return await run_in_threadpool(lambda: json_response(v2.page(store, "threads.list_traces", params)))
+
+
+async def v2_run(request: Request) -> Response:
+    """``GET /api/v2/runs/{run_id}`` (``client.runs.retrieve_v2``)."""
+    store, params = _store(request), v2.params_of(request.query_params)
+    return await run_in_threadpool(lambda: json_response(v2.read_run(store, request.path_params["run_id"], params)))
+
+
+async def v2_trace_runs(request: Request) -> Response:
+    """``GET /api/v2/traces/{trace_id}/runs`` (``client.traces.list_runs``)."""
+    store, params = _store(request), v2.params_of(request.query_params)
+    return await run_in_threadpool(
+        lambda: json_response(v2.trace_runs(store, request.path_params["trace_id"], params)))
+
+
 def api_routes() -> list[BaseRoute]:
-    """The LangSmith-compatible read endpoints (v1 also under ``/api/v1``)."""
+    """The LangSmith-compatible read endpoints (v1 also under ``/api/v1``; v2 under ``/api/v2``)."""
+    v2_routes = [
+        Route("/api/v2/runs/query", _v2_body("runs.query"), methods=["POST"]),
+        Route("/api/v2/traces/query", _v2_body("traces.query"), methods=["POST"]),
+        Route("/api/v2/threads/query", _v2_body("threads.query"), methods=["POST"]),
+        Route("/api/v2/threads/{thread_id}/traces", thread_traces, methods=["GET"]),
+        Route("/api/v2/runs/{run_id}", v2_run, methods=["GET"]),
+        Route("/api/v2/traces/{trace_id}/runs", v2_trace_runs, methods=["GET"]),
+    ]
     v1_routes = [
         Route("/info", info, methods=["GET"]),
         Route("/sessions", list_sessions, methods=["GET"]),
@@ -177,7 +215,7 @@ def api_routes() -> list[BaseRoute]:
         Route("/runs/query", query_runs, methods=["POST"]),
         Route("/runs/{run_id}", get_run, methods=["GET"]),
     ]
-    return [*v1_routes, Mount("/api/v1", routes=list(v1_routes))]
+    return [*v1_routes, Mount("/api/v1", routes=list(v1_routes)), *v2_routes]
 
 
 def _endpoints(routes: Sequence[BaseRoute], prefix: str = "") -> list[str]:

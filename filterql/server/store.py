@@ -16,8 +16,9 @@ from __future__ import annotations
 import contextlib
 import json
 import queue
+import threading
 import uuid
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
@@ -26,6 +27,7 @@ import attrs
 from sqlglot import exp
 
 from .. import runs as R
+from ..pages import Answer, V2Call, python_answer
 from ..run_files import read_runs
 from ..select_runs import select
 from ..sql.dialects import render
@@ -40,6 +42,10 @@ FILE_PROJECT_NAMESPACE = uuid.UUID("5f0c1a52-3d8e-4c1b-9a57-6a1f0e2d9b44")
 TENANT_ID = "00000000-0000-0000-0000-000000000000"
 
 _DATA_SUFFIXES = (".gz", ".jsonl", ".json", ".ndjson", ".parquet", ".pq")
+
+
+#: v2 answers kept per store, newest used last (each is one call's whole ordered answer).
+V2_ANSWERS_KEPT = 32
 
 
 def file_project(path: str | Path) -> tuple[str, str]:
@@ -79,11 +85,34 @@ def _name_projects(counts: Mapping[str, tuple[int, datetime | None, datetime | N
 
 
 class RunStore:
-    """Loaded runs, queried with ``list_runs`` arguments (those of :func:`filterql.select`)."""
+    """Loaded runs, queried with ``list_runs`` arguments (those of :func:`filterql.select`) and v2 calls."""
 
     engine = ""
     projects: tuple[Project, ...] = ()
     run_count = 0
+
+    def __init__(self) -> None:
+        self._answers: OrderedDict[tuple[str, str], Answer] = OrderedDict()
+        self._answers_lock = threading.Lock()
+
+    def v2_runs(self) -> Iterable[dict[str, Any]]:
+        """The runs as dicts with their projects, for the v2 answers."""
+        raise NotImplementedError
+
+    def v2_answer(self, call: V2Call) -> Answer:
+        """The whole ordered answer of a v2 call (:func:`filterql.pages.python_answer`), kept for the
+        next pages of the same call: paging through an answer computes it once."""
+        key = (call.endpoint.name, call.digest())
+        with self._answers_lock:
+            if key in self._answers:
+                self._answers.move_to_end(key)
+                return self._answers[key]
+        answer = python_answer(self.v2_runs(), call)
+        with self._answers_lock:
+            self._answers[key] = answer
+            while len(self._answers) > V2_ANSWERS_KEPT:
+                self._answers.popitem(last=False)
+        return answer
 
     def page(self, arguments: Mapping[str, Any], offset: int, size: int) -> tuple[list[dict[str, Any]], bool]:
         """Runs ``offset`` .. ``offset + size`` of the answer (``select`` shape), and whether more follow."""
@@ -117,6 +146,7 @@ class PythonStore(RunStore):
 
     def __init__(self, paths: Sequence[str | Path], *, progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
                  ) -> None:
+        super().__init__()
         runs: list[dict[str, Any]] = []
         names: dict[str, str] = {}
         for path in paths:
@@ -144,6 +174,9 @@ class PythonStore(RunStore):
     def run(self, run_id: str) -> dict[str, Any] | None:
         return self.by_id.get(run_id)
 
+    def v2_runs(self) -> Iterable[dict[str, Any]]:
+        return self.runs
+
 
 def _ident(value: Any) -> str:
     return R.uuid_text(value) or str(value)
@@ -155,8 +188,10 @@ class DuckDBStore(RunStore):
     engine = "duckdb"
 
     def __init__(self, paths: Sequence[str | Path], *, progress: bool | None = None, cursors: int = 4) -> None:
+        super().__init__()
         files = [str(p) for p in paths]
         projects = {p: file_project(p) for p in files}
+        self._files = projects
         con = connect(progress)
         load_files(files, con, session_ids={p: pid for p, (pid, _) in projects.items()})
         materialize(con, source=True)
@@ -226,6 +261,13 @@ class DuckDBStore(RunStore):
             row = cur.execute(f"SELECT CAST(raw AS VARCHAR) FROM {SOURCE} WHERE id = ? LIMIT 1",
                               [run_id]).fetchone()
         return None if row is None else json.loads(row[0])
+
+    def v2_runs(self) -> Iterable[dict[str, Any]]:
+        # The v2 answers are computed in Python over the files, read again for each new call (its
+        # pages reuse the answer): the grouped SQL of filterql.sql.pages loads its own copy of the runs.
+        for path, (pid, _) in self._files.items():
+            for run in read_runs(path):
+                yield _with_project(R.as_dict(run), pid)
 
     def close(self) -> None:
         while not self._pool.empty():
