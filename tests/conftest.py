@@ -1,15 +1,20 @@
-"""Shared test helpers: the one run factory.
+"""Shared test helpers: the one run factory, and the engines that need a server or a session.
 
 Every test that needs a run in LangSmith's run JSON builds it with :func:`make_run`
 (hypothesis strategies in ``strategies.py`` too), so the required fields are
-written once.
+written once. Spark (a local session) and PostgreSQL (a throwaway server,
+``benchmarks/pg_server.py``) start once per test process, on first use.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import atexit
+import functools
+from typing import Any, Callable
 
-__all__ = ["make_run", "run_id"]
+import pytest
+
+__all__ = ["make_run", "run_id", "open_on", "postgres_server_dsn"]
 
 
 def run_id(i: int = 1) -> str:
@@ -29,3 +34,36 @@ def make_run(i: int = 1, **fields: Any) -> dict[str, Any]:
         fields["extra"] = {"metadata": fields.pop("metadata")}
     run.update(fields)
     return run
+
+
+@functools.cache
+def postgres_server_dsn() -> str:
+    """The DSN of this test process's throwaway PostgreSQL server (stopped when the process exits)."""
+    from benchmarks.pg_server import PostgresServer
+
+    server = PostgresServer()
+    atexit.register(server.stop)
+    return server.dsn
+
+
+def open_on(source: Any, name: str, **kw: Any) -> Any:
+    """:func:`open_engine` with the session or server engine ``name`` needs."""
+    from filterql.sql import open_engine
+
+    if name == "spark":
+        from filterql.sql.spark_engine import local_session
+
+        kw.setdefault("session", local_session())
+    if name == "postgres":
+        kw.setdefault("dsn", postgres_server_dsn())
+    return open_engine(source, name, **kw)
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> str:
+    return postgres_server_dsn()
+
+
+@pytest.fixture(scope="session", name="open_on")
+def open_on_fixture() -> Callable[..., Any]:
+    return open_on

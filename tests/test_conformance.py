@@ -25,6 +25,7 @@ from typing import Any, Callable
 
 import pytest
 from conformance import RUNS_FILE, case_id, cli_args, error_cases, expect_cases, load_runs
+from conftest import open_on
 
 from filterql import FilterError, FilterSyntaxError, FilterValidationError, optimize, read_runs, select
 from filterql.cli import main
@@ -94,7 +95,7 @@ def _engine(name: str, fmt: str) -> Any:
     if (name, fmt) not in _ENGINES:
         nested = not name.endswith("-flat")
         source = load_runs() if fmt == "memory" else _file(fmt)
-        _ENGINES[name, fmt] = open_engine(source, name.removesuffix("-flat"), nested=nested)
+        _ENGINES[name, fmt] = open_on(source, name.removesuffix("-flat"), nested=nested)
     return _ENGINES[name, fmt]
 
 
@@ -103,8 +104,7 @@ def _close_engines():
     """chdb keeps one database per process: an engine left open would clash with the next one."""
     yield
     for engine in _ENGINES.values():
-        if hasattr(engine, "close"):  # ClickHouse's; the others are released with the object
-            engine.close()
+        engine.close()
     _ENGINES.clear()
 
 
@@ -160,6 +160,8 @@ BACKENDS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
     "duckdb-parquet": _sql("duckdb", "parquet"),
     "clickhouse": _sql("clickhouse"),
     "datafusion": _sql("datafusion"),
+    "spark": _sql("spark"),
+    "postgres": _sql("postgres"),
 }
 
 

@@ -100,8 +100,14 @@ def _hostile_runs():
 
 
 @pytest.fixture(scope="module", params=ENGINES)
-def hostile_engine(request):
-    return open_engine(_hostile_runs(), request.param)
+def hostile_engine(request, open_on):
+    runs = _hostile_runs()
+    if request.param == "postgres":  # PostgreSQL text cannot hold NUL: that run is refused (test below)
+        runs = [r for r in runs if "\x00" not in r["name"]]
+    engine = open_on(runs, request.param)
+    engine.hostile = [r["name"] for r in runs]
+    yield engine
+    engine.close()
 
 
 def _escape_like(text: str) -> str:
@@ -109,8 +115,13 @@ def _escape_like(text: str) -> str:
 
 
 @pytest.mark.parametrize("index", range(len(HOSTILE)))
-def test_hostile_values_on_every_engine(hostile_engine, index):
+def test_hostile_values_on_every_engine(hostile_engine, index, open_on):
     value = HOSTILE[index]
+    if value not in hostile_engine.hostile:  # NUL on PostgreSQL: refused at load, naming the run
+        run = _hostile_runs()[index]
+        with pytest.raises(LoadError, match=f"run {run['id']}: runs.name holds a NUL character"):
+            open_on([run], hostile_engine.dialect)
+        return
     want = [f"00000000-0000-4000-8000-{index:012d}"]
     text = json.dumps(value)
     for f in (f"eq(name, {text})", f"has(tags, {text})", f"in(tags, [{text}])",
@@ -120,17 +131,17 @@ def test_hostile_values_on_every_engine(hostile_engine, index):
               f"has(metadata, {json.dumps(json.dumps({value: value}))})"):
         assert hostile_engine.select_ids(filter=f) == want, f
     assert want[0] in hostile_engine.select_ids(filter=f"search(inputs, {json.dumps(value.split()[0])})")
-    assert len(hostile_engine.select_ids()) == len(HOSTILE)  # runs is still there
+    assert len(hostile_engine.select_ids()) == len(hostile_engine.hostile)  # runs is still there
 
 
 @pytest.mark.parametrize("engine_name", ENGINES)
-def test_exactness_on_every_engine(engine_name):
+def test_exactness_on_every_engine(engine_name, open_on):
     runs = [
         make_run(name="a", run_type="llm", start_time="2024-05-01T12:00:00+02:00",
                  end_time="2024-05-01T10:00:02.000000Z", total_cost=0.1,
                  metadata={"n": 1e-07, "big": 12345678901234567890, "f": 5.0, "t": True}),
     ]
-    engine = open_engine(runs, engine_name)
+    engine = open_on(runs, engine_name)
     rid = [runs[0]["id"]]
     assert engine.select_ids(filter='lte(latency, "2s")') == rid
     assert engine.select_ids(filter='gte(latency, "2000ms")') == rid
@@ -147,13 +158,13 @@ def test_exactness_on_every_engine(engine_name):
 
 
 @pytest.mark.parametrize("engine_name", ENGINES)
-def test_inputs_that_are_not_objects_count_as_empty(engine_name):
+def test_inputs_that_are_not_objects_count_as_empty(engine_name, open_on):
     """The run format's inputs/outputs are objects; anything else has no entries and no search text."""
     runs = [
         make_run(i, name="a", run_type="llm", inputs=inputs, outputs=outputs)
         for i, (inputs, outputs) in enumerate([("timeout", ["timeout"]), (["timeout"], 5), ({"q": "timeout"}, None)])
     ]
-    engine = open_engine(runs, engine_name)
+    engine = open_on(runs, engine_name)
     only_object = [runs[2]["id"]]
     for f in ('search("timeout")', 'search(inputs, "timeout")', 'eq(input_value, "timeout")', 'exists(inputs, "q")'):
         assert engine.select_ids(filter=f) == only_object, f

@@ -8,7 +8,9 @@ Apache DataFusion. See docs/sql.md for the layout and the exactness rules.
 from __future__ import annotations
 
 from .dialects import DIALECTS, render
-from .engines import ENGINES, ClickHouseEngine, DataFusionEngine, DuckDBEngine, Engine, open_engine, select_ids
+from .engines import (
+    ENGINES, ClickHouseEngine, DataFusionEngine, DuckDBEngine, Engine, PostgresEngine, SparkEngine, open_engine, select_ids,
+)
 from .load import LoadError, connect, load_files, load_runs, materialize
 from .query import build_query, query_sql, to_sql, where_clause
 
@@ -16,7 +18,7 @@ from .query import build_query, query_sql, to_sql, where_clause
 select_sql = select_ids
 
 __all__ = [
-    "DIALECTS", "ENGINES", "Engine", "DuckDBEngine", "ClickHouseEngine", "DataFusionEngine",
+    "DIALECTS", "ENGINES", "Engine", "DuckDBEngine", "ClickHouseEngine", "DataFusionEngine", "SparkEngine", "PostgresEngine",
     "LoadError", "build_query", "connect", "load_files", "load_runs", "materialize", "open_engine",
     "query_sql", "render", "select_ids", "select_sql", "to_sql", "where_clause",
 ]

@@ -1,8 +1,9 @@
-"""Run the generated SQL on DuckDB, ClickHouse (chdb, in-process) or Apache DataFusion.
+"""Run the generated SQL on DuckDB, ClickHouse (chdb, in-process), Apache DataFusion, Spark or PostgreSQL.
 
 DuckDB reads the inputs and builds the layout (:mod:`filterql.sql.load`);
 the other engines receive the layout's tables from DuckDB as Arrow tables and
-run the same query rendered in their dialect.
+run the same query rendered in their dialect (Spark: :mod:`.spark_engine`,
+PostgreSQL: :mod:`.postgres_engine`).
 """
 
 from __future__ import annotations
@@ -12,91 +13,36 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from sqlglot import exp
 
-from ..output_order import ordered_ids, ordered_lines
-from ..projection import project
-from ..query import RunQuery, list_runs_query
 from . import layout
-from .dialects import render
-from .load import PathLike, connect, load_files, load_runs, materialize
-from .query import query_sql
+from .base import Engine
+from .load import PathLike, connect, ensure, load_files, load_runs, materialize
+from .postgres_engine import PostgresEngine
+from .spark_engine import SparkEngine
 
 if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
-__all__ = ["ENGINES", "Engine", "DuckDBEngine", "ClickHouseEngine", "DataFusionEngine", "open_engine", "select_ids"]
+__all__ = ["ENGINES", "Engine", "DuckDBEngine", "ClickHouseEngine", "DataFusionEngine", "SparkEngine", "PostgresEngine",
+           "open_engine", "select_ids"]
 
 _TABLES = (layout.RUNS, layout.TAGS, layout.ENTRIES)
 
 
-class Engine:
-    """A place to run layout queries. ``dialect`` is a :data:`filterql.sql.dialects.DIALECTS` name."""
-
-    dialect = "duckdb"
-
-    def rows(self, sql: str) -> list[tuple[Any, ...]]:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def stream(self, sql: str) -> Iterator[tuple[Any, ...]]:
-        """The rows of ``sql``, as they come (engines that can, fetch them in batches)."""
-        return iter(self.rows(sql))
-
-    #: Whether the engine holds DuckDB's nested layout (layout.NESTED_COLUMNS and macros).
-    nested = False
-
-    def ids(self, query: RunQuery) -> list[str]:
-        """Ids (canonical text) of the runs ``query`` returns, in result order."""
-        return [row[0] for row in self.rows(render(query_sql(query, nested=self.nested), self.dialect))]
-
-    def select_ids(self, **arguments: Any) -> list[str]:
-        """Ids of the runs matching ``list_runs`` arguments, in result order."""
-        return self.ids(list_runs_query(**arguments))
-
-    def select(self, query: RunQuery) -> list[Any]:
-        """What :func:`filterql.select` returns for ``query``: the runs' JSON, or their projections."""
-        return [json.loads(line) for line in self.lines(query)]
-
-    def lines(self, query: RunQuery, *, ids_only: bool = False) -> Iterator[str]:
-        """``filterql match`` output for ``query``: ids, or JSON lines projected by :func:`filterql.projection.project`.
-
-        The engine streams the matching rows unordered; :mod:`filterql.output_order`
-        orders them in bounded memory, as for the Python engine.
-        """
-        columns = ("start_time_us", "id") if ids_only else ("start_time_us", "id", layout.DOC)
-        rows = self.stream(render(query_sql(query, columns=columns, nested=self.nested, ordered=False), self.dialect))
-        if ids_only:
-            yield from ordered_ids(rows, query.limit)  # type: ignore[arg-type]
-            return
-        children = self._children(query) if query.needs_children else None
-
-        def line(doc: str, run_id: str) -> str:
-            run = json.loads(doc)
-            if query.select is not None:
-                run = project(run, query.select, None if children is None else children.get(run_id, []))
-            return json.dumps(run, ensure_ascii=False, default=str)
-
-        yield from ordered_lines(((micros, run_id, line(doc, run_id)) for micros, run_id, doc in rows), query.limit)
-
-    def _children(self, query: RunQuery) -> dict[str, list[str]]:
-        """Child ids of each run ``query`` returns, in the order they ran (``start_time``, then id)."""
-        child = "filterql_child"
-        col = lambda name: exp.column(name, table=child)  # noqa: E731
-        matched = query_sql(query, nested=self.nested).subquery()
-        sql = (exp.select(col("parent_run_id"), col("id")).from_(exp.to_table(layout.RUNS).as_(child))
-               .where(exp.In(this=col("parent_run_id"), query=matched))
-               .order_by(col("start_time_us"), col("id")))
-        found: dict[str, list[str]] = {}
-        for parent, run_id in self.stream(render(sql, self.dialect)):
-            found.setdefault(parent, []).append(run_id)
-        return found
-
-
 class DuckDBEngine(Engine):
+    """DuckDB holding the layout on ``con``; views and macros a query refers to are created on first use."""
+
     dialect = "duckdb"
 
     def __init__(self, con: duckdb.DuckDBPyConnection, *, nested: bool = True) -> None:
         self.con = con
         self.nested = nested
+        self._made: set[str] = set()
+
+    def render(self, query: exp.Expression) -> str:
+        referred = {node.name for node in query.find_all(exp.Table, exp.Anonymous)}
+        self._made |= ensure(self.con, referred - self._made)
+        return super().render(query)
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         return self.con.execute(sql).fetchall()
@@ -155,20 +101,26 @@ class DataFusionEngine(Engine):
         return list(zip(*columns))
 
 
-ENGINES = ("duckdb", "clickhouse", "datafusion")
+ENGINES = ("duckdb", "clickhouse", "datafusion", "spark", "postgres")
 
 
 def open_engine(source: Iterable[Any] | Sequence[PathLike] | PathLike, engine: str = "duckdb", *,
                 con: duckdb.DuckDBPyConnection | None = None, progress: bool | None = None,
-                nested: bool = True) -> Engine:
+                nested: bool = True, session: Any = None, dsn: str | None = None,
+                schema: str | None = None) -> Engine:
     """Load ``source`` (file paths, or in-memory runs) and return an engine holding the layout.
 
     Files stay views over DuckDB's readers (a query reads only what it needs);
     in-memory runs are materialized once. ``con`` reuses a DuckDB connection.
     ``nested=False`` makes DuckDB run the flat layout's SQL (as the other engines do).
+    ``session`` is the ``SparkSession`` for ``"spark"`` (default: a local one);
+    ``dsn`` the connection string for ``"postgres"`` (required), whose tables go
+    into ``schema`` (default: a fresh ``filterql_...`` name; :meth:`Engine.close` drops it).
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if engine == "postgres" and not dsn:
+        raise ValueError("the postgres engine needs dsn=, e.g. 'postgresql://user@127.0.0.1:5432/db'")
     con = con or connect(progress)
     in_memory = False
     if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
@@ -187,6 +139,10 @@ def open_engine(source: Iterable[Any] | Sequence[PathLike] | PathLike, engine: s
         return duck
     materialize(con)
     tables = duck.tables()
+    if engine == "spark":
+        return SparkEngine(tables, session)
+    if engine == "postgres":
+        return PostgresEngine(tables, dsn, schema=schema)  # type: ignore[arg-type]
     return ClickHouseEngine(tables) if engine == "clickhouse" else DataFusionEngine(tables)
 
 

@@ -1,0 +1,87 @@
+"""Run the generated Spark SQL on a ``SparkSession`` (``pip install 'filterql[spark]'``: pyspark).
+
+The layout's flat tables are built by DuckDB (:mod:`filterql.sql.load`, the
+one place their meaning is defined) and handed to Spark as Arrow with an
+explicit schema derived from the catalog's layout (:mod:`filterql.sql.layout`),
+so Spark infers nothing. Each engine works in a session of its own
+(``newSession()``: same SparkContext, own temporary views), cached in memory.
+Without a session, one local session (``local[2]``, quiet logs, two shuffle
+partitions, no UI) is started once per process and shared.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from . import layout
+from .base import Engine
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from pyspark.sql import SparkSession
+    from pyspark.sql.types import StructType
+
+__all__ = ["SparkEngine", "local_session", "spark_schema"]
+
+_DECIMAL = re.compile(r"DECIMAL\((\d+), (\d+)\)")
+_LOCAL: list[SparkSession] = []
+
+
+def local_session() -> SparkSession:
+    """The process's local session: ``local[2]``, 2 shuffle partitions, UI off, errors-only logging."""
+    from pyspark.sql import SparkSession
+
+    if not _LOCAL or _LOCAL[0].sparkContext._jsc is None:  # stopped since: start another
+        session = (SparkSession.builder.master("local[2]").appName("filterql")
+                   .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+                   .config("spark.sql.shuffle.partitions", "2")
+                   .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+                   .config("spark.driver.memory", "4g")
+                   .config("spark.sql.session.timeZone", "UTC")
+                   .getOrCreate())
+        session.sparkContext.setLogLevel("ERROR")
+        _LOCAL[:] = [session]
+    return _LOCAL[0]
+
+
+def spark_schema(columns: dict[str, str]) -> StructType:
+    """The Spark schema of layout columns (``layout.RUN_COLUMNS`` and friends)."""
+    from pyspark.sql import types as T
+
+    def spark_type(sql_type: str) -> T.DataType:
+        decimal = _DECIMAL.fullmatch(sql_type)
+        if decimal:
+            return T.DecimalType(int(decimal[1]), int(decimal[2]))
+        return {"VARCHAR": T.StringType(), "BIGINT": T.LongType(), "BOOLEAN": T.BooleanType()}[sql_type]
+
+    return T.StructType([T.StructField(name, spark_type(t), True) for name, t in columns.items()])
+
+
+_LAYOUT = {layout.RUNS: layout.RUN_COLUMNS, layout.TAGS: layout.TAG_COLUMNS, layout.ENTRIES: layout.ENTRY_COLUMNS}
+
+
+class SparkEngine(Engine):
+    """Spark SQL over the flat layout, as temporary views of a session of the engine's own."""
+
+    dialect = "spark"
+
+    def __init__(self, tables: dict[str, pa.Table], session: SparkSession | None = None) -> None:
+        self.session = (session or local_session()).newSession()
+        self.session.conf.set("spark.sql.session.timeZone", "UTC")
+        self._frames = []
+        for name, table in tables.items():
+            columns = dict(_LAYOUT[name])
+            frame = self.session.createDataFrame(table.select(list(columns)), schema=spark_schema(columns)).cache()
+            frame.count()  # materialize the cache now, not inside the first query
+            frame.createOrReplaceTempView(name)
+            self._frames.append(frame)
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in self.session.sql(sql).collect()]
+
+    def close(self) -> None:
+        """Drop the cached tables (the session itself stays: it may be the caller's)."""
+        for frame in self._frames:
+            frame.unpersist()
+        self._frames = []
