@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from sqlglot import exp
 
+from sqlglot import exp
+
 from . import layout
 from .base import Engine
 from .load import PathLike, connect, ensure, load_files, load_runs, materialize

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, Union
@@ -27,7 +28,7 @@ from . import layout
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["LoadError", "connect", "load_runs", "load_files", "materialize", "REQUIRED", "SOURCE"]
+__all__ = ["LoadError", "connect", "ensure", "load_runs", "load_files", "materialize", "ON_DEMAND", "REQUIRED", "SOURCE"]
 
 SOURCE = "filterql_src"
 
@@ -385,14 +386,42 @@ def _drop_layout(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"DROP {'VIEW' if kinds[name] == 'VIEW' else 'TABLE'} {name}")
 
 
+def _on_demand() -> dict[str, tuple[str, ...]]:
+    """The layout's objects created on first use: name -> statements (its dependencies' first)."""
+    statements = {
+        layout.TAGS: f"CREATE OR REPLACE VIEW {layout.TAGS} AS "
+                     f"SELECT id AS run_id, unnest(tags) AS tag FROM {SOURCE} WHERE tags IS NOT NULL",
+        layout.ENTRIES: f"CREATE OR REPLACE VIEW {layout.ENTRIES} AS {_entries_view()}",
+    }
+    for part in _macros().split("CREATE OR REPLACE MACRO ")[1:]:
+        statements[part.split("(", 1)[0]] = "CREATE OR REPLACE MACRO " + part
+    # A macro's body may call other macros: those are created before it.
+    return {name: tuple(statements[d] for d in statements if d != name and re.search(rf"\b{d}\(", sql)) + (sql,)
+            for name, sql in statements.items()}
+
+
+#: What :func:`ensure` can create: the tag and entry views and the nested layout's macros.
+ON_DEMAND = _on_demand()
+
+
+def ensure(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> set[str]:
+    """Create the on-demand layout objects among ``names`` (views, macros) on ``con``; return those created.
+
+    The entry view and the macros take most of the layout's set-up time, so a
+    connection gets them only when a query refers to them.
+    """
+    made = {n for n in names if n in ON_DEMAND}
+    for name in sorted(made):
+        for statement in ON_DEMAND[name]:
+            con.execute(statement)
+    return made
+
+
 def _create_layout(con: duckdb.DuckDBPyConnection, source_sql: str) -> None:
+    """The source and ``runs`` views; the rest of the layout comes with :func:`ensure`."""
     _drop_layout(con)
     con.execute(f"CREATE OR REPLACE VIEW {SOURCE} AS {source_sql}")
     con.execute(f"CREATE OR REPLACE VIEW {layout.RUNS} AS {_runs_view()}")
-    con.execute(f"CREATE OR REPLACE VIEW {layout.TAGS} AS "
-                f"SELECT id AS run_id, unnest(tags) AS tag FROM {SOURCE} WHERE tags IS NOT NULL")
-    con.execute(f"CREATE OR REPLACE VIEW {layout.ENTRIES} AS {_entries_view()}")
-    con.execute(_macros())
 
 
 def _first_line(error: BaseException) -> str:
@@ -543,6 +572,7 @@ def materialize(con: duckdb.DuckDBPyConnection, *, source: bool = False) -> duck
     ``source`` also makes a table of the normalized runs (their original JSON
     included, ``SOURCE``), so nothing reads the input files again.
     """
+    ensure(con, (layout.TAGS, layout.ENTRIES))
     if source:
         con.execute(f"CREATE OR REPLACE TABLE filterql_tmp_src AS SELECT * FROM {SOURCE}")
         con.execute(f"DROP VIEW {SOURCE}")

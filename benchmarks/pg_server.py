@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server for the tests: ``initdb`` + ``pg_ctl`` in a temporary directory.
+"""A throwaway PostgreSQL server for the tests and benchmarks: ``initdb`` + ``pg_ctl`` in a temporary directory.
 
 It listens on 127.0.0.1 on a free port (and a socket in its own directory),
 runs as the ``postgres`` user when the tests run as root (PostgreSQL refuses
