@@ -388,10 +388,12 @@ def _drop_layout(con: duckdb.DuckDBPyConnection) -> None:
 
 def _on_demand() -> dict[str, tuple[str, ...]]:
     """The layout's objects created on first use: name -> statements (its dependencies' first)."""
+    # A load drops the previous layout, so a tag or entry view or table already there is current
+    # (materialize makes tables of them); macros do not depend on the data.
     statements = {
-        layout.TAGS: f"CREATE OR REPLACE VIEW {layout.TAGS} AS "
+        layout.TAGS: f"CREATE VIEW IF NOT EXISTS {layout.TAGS} AS "
                      f"SELECT id AS run_id, unnest(tags) AS tag FROM {SOURCE} WHERE tags IS NOT NULL",
-        layout.ENTRIES: f"CREATE OR REPLACE VIEW {layout.ENTRIES} AS {_entries_view()}",
+        layout.ENTRIES: f"CREATE VIEW IF NOT EXISTS {layout.ENTRIES} AS {_entries_view()}",
     }
     for part in _macros().split("CREATE OR REPLACE MACRO ")[1:]:
         statements[part.split("(", 1)[0]] = "CREATE OR REPLACE MACRO " + part

@@ -4,7 +4,8 @@ The layout's flat tables are built by DuckDB (:mod:`filterql.sql.load`, the
 one place their meaning is defined) and handed to Spark as Arrow with an
 explicit schema derived from the catalog's layout (:mod:`filterql.sql.layout`),
 so Spark infers nothing. Each engine works in a session of its own
-(``newSession()``: same SparkContext, own temporary views), cached in memory.
+(``newSession()``: same cluster, own temporary views and SQL settings), cached
+in memory.
 Without a session, one local session (``local[2]``, quiet logs, two shuffle
 partitions, no UI) is started once per process and shared.
 """
