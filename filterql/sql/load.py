@@ -574,7 +574,7 @@ def materialize(con: duckdb.DuckDBPyConnection, *, source: bool = False) -> duck
     ``source`` also makes a table of the normalized runs (their original JSON
     included, ``SOURCE``), so nothing reads the input files again.
     """
-    ensure(con, (layout.TAGS, layout.ENTRIES))
+    ensure(con, ON_DEMAND)  # the whole layout, macros included: a materialized layout is queried many times
     if source:
         con.execute(f"CREATE OR REPLACE TABLE filterql_tmp_src AS SELECT * FROM {SOURCE}")
         con.execute(f"DROP VIEW {SOURCE}")
