@@ -15,7 +15,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence, TypeVar, Union
 
 from sqlglot import exp
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["LoadError", "connect", "ensure", "load_runs", "load_files", "materialize", "ON_DEMAND", "REQUIRED", "SOURCE"]
 
 SOURCE = "filterql_src"
+_T = TypeVar("_T")
 
 
 def _columns(*types: FieldType) -> tuple[str, ...]:
@@ -121,12 +122,28 @@ def _json_source(relation: str) -> str:
     return f"SELECT {', '.join(cols)} FROM (SELECT j, {texts} FROM {relation})"
 
 
+#: What Parquet footers said, by (question, files with their mtime and size): a file opened again
+#: (``select_sql`` once per query) is not described again until it changes.
+_FOOTER_FACTS: dict[tuple[Any, ...], Any] = {}
+
+
+def _footer_fact(question: str, paths: Sequence[str], read: Callable[[], _T]) -> _T:
+    stamps = tuple((p, (st := os.stat(p)).st_mtime_ns, st.st_size) for p in paths)
+    key = (question, stamps)
+    if key not in _FOOTER_FACTS:
+        if len(_FOOTER_FACTS) >= 256:
+            _FOOTER_FACTS.clear()
+        _FOOTER_FACTS[key] = read()
+    return _FOOTER_FACTS[key]
+
+
 def _parquet_source(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
                     session_ids: Mapping[str, str] | None = None) -> str:
     """The normalized SELECT over Parquet files, reading each column by its stored type."""
     scan = f"read_parquet([{', '.join(_lit(p) for p in paths)}], union_by_name = true)"
     try:
-        schema = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {scan})").fetchall())
+        schema = _footer_fact("schema", paths, lambda: dict(con.execute(
+            f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {scan})").fetchall()))
     except Exception as e:  # duckdb.Error: not a Parquet file, unreadable
         raise LoadError(f"{', '.join(paths)}: not a Parquet file of runs: {_first_line(e)}") from None
     for name in _TIMES:
@@ -541,6 +558,10 @@ def _parquet_statistics_say_complete(con: duckdb.DuckDBPyConnection, paths: Sequ
     True only when ``start_time`` is a native timestamp and every required
     column chunk records a null count of zero; otherwise the rows are checked.
     """
+    return _footer_fact("complete", paths, lambda: _statistics_say_complete(con, paths))
+
+
+def _statistics_say_complete(con: duckdb.DuckDBPyConnection, paths: Sequence[str]) -> bool:
     files = ", ".join(_lit(p) for p in paths)
     # The logical type, not the physical one: an INT64 column of epoch numbers is not a timestamp.
     scan = f"read_parquet([{files}], union_by_name = true)"
