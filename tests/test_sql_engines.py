@@ -1,0 +1,67 @@
+"""Engine mechanics: objects created on demand, the SQL cache, file facts, PostgreSQL's schema."""
+
+from __future__ import annotations
+
+import json
+
+import psycopg
+import pytest
+from conformance import RUNS_FILE, load_runs
+
+from filterql.sql import open_engine
+
+
+def _views(engine) -> set[str]:
+    return {r[0] for r in engine.con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+
+
+def test_duckdb_creates_entry_views_and_macros_when_a_query_needs_them():
+    engine = open_engine(RUNS_FILE)
+    assert "run_entries" not in _views(engine) and "run_tags" not in _views(engine)
+    scalar = engine.select_ids(filter='eq(run_type, "llm")')
+    assert "run_entries" not in _views(engine)
+    everyone = {r["id"] for r in load_runs()}
+    flat = open_engine(RUNS_FILE, nested=False)
+    assert set(flat.select_ids(filter='exists(metadata, "a")')) <= everyone
+    assert "run_entries" in _views(flat)
+    assert scalar == flat.select_ids(filter='eq(run_type, "llm")')
+
+
+def test_repeated_arguments_reuse_the_rendered_sql():
+    engine = open_engine(RUNS_FILE)
+    first = engine.sql(filter='has(tags, "prod")', limit=3, run_ids=None)
+    assert engine.sql(filter='has(tags, "prod")', run_ids=None, limit=3) is first
+    assert engine.sql(filter='has(tags, "prod")', limit=4) != first
+    ids = [r["id"] for r in load_runs()][:2]
+    assert engine.sql(run_ids=ids) is engine.sql(run_ids=list(ids))
+    assert engine.select_ids(run_ids=ids) == engine.select_ids(run_ids=tuple(ids))
+
+
+def test_a_rewritten_parquet_file_is_described_again(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    runs = load_runs()
+    path = tmp_path / "runs.parquet"
+    for kept in (runs[:3], runs):
+        rows = [{**r, **{k: json.dumps(r[k]) for k in ("extra", "inputs", "outputs") if r.get(k) is not None}}
+                for r in kept]
+        pq.write_table(pa.Table.from_pylist(rows), path)
+        assert sorted(open_engine(path).select_ids()) == sorted(r["id"] for r in kept)
+
+
+def test_postgres_needs_a_dsn():
+    with pytest.raises(ValueError, match="dsn="):
+        open_engine(RUNS_FILE, "postgres")
+
+
+def test_postgres_schema_is_its_own_and_dropped_on_close(postgres_dsn):
+    with pytest.raises(ValueError, match="lowercase SQL identifier"):
+        open_engine(RUNS_FILE, "postgres", dsn=postgres_dsn, schema='x"; DROP TABLE runs; --')
+    schemas = "SELECT schema_name FROM information_schema.schemata"
+    with open_engine(RUNS_FILE, "postgres", dsn=postgres_dsn, schema="filterql_mine") as engine:
+        assert len(engine.select_ids()) == len(load_runs())
+        with psycopg.connect(postgres_dsn) as con:
+            assert ("filterql_mine",) in con.execute(schemas).fetchall()
+    with psycopg.connect(postgres_dsn) as con:
+        assert ("filterql_mine",) not in con.execute(schemas).fetchall()
