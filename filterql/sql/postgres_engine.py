@@ -29,6 +29,8 @@ __all__ = ["PostgresEngine"]
 
 #: Collations tried, in order, for ``lower()`` (the first the server has wins).
 _LOWER_COLLATIONS = ("und-x-icu", "C.utf8", "C.UTF-8")
+#: The engine session's work_mem (its queries are few and large: hash joins of run ids).
+_WORK_MEM = "256MB"
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
@@ -99,6 +101,9 @@ class PostgresEngine(Engine):
         for name in tables:
             self.con.execute(f"ANALYZE {self.schema}.{name}")
         self.con.execute(f"SET search_path TO {self.schema}")
+        # `id IN (subquery)` under OR is a hashed subplan only when the hash fits in work_mem; the
+        # default (4 MB) turns search over 100,000 runs into one entry scan per run.
+        self.con.execute(f"SET work_mem = '{_WORK_MEM}'")
 
     def _pick_collation(self) -> str | None:
         have = {r[0] for r in self.con.execute(
