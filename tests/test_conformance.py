@@ -30,7 +30,6 @@ from conftest import open_on
 from filterql import FilterError, FilterSyntaxError, FilterValidationError, optimize, read_runs, select
 from filterql.cli import main
 from filterql.optimizer import Verdict
-from filterql.sql import open_engine
 
 EXPECT = expect_cases()
 ERRORS = error_cases()
