@@ -107,3 +107,14 @@ def test_query_code_is_runnable_python():
     exec(code["builder"], namespace)  # noqa: S102
     assert namespace["filter"] == filterql.parse('eq(run_type, "llm")')
     assert "# trace_filter: no builder expression" in code["builder"]
+
+
+def test_query_code_has_the_v2_call_from_migrate_query():
+    code = assist.query_code({"project_name": "p", "project_id": "00000000-0000-4000-8000-000000000001",
+                              "filter": 'eq(run_type, "llm")', "is_root": True, "limit": 25})
+    v2 = code["runs.query_v2"]
+    assert "client.runs.query_v2(filter='eq(run_type, \"llm\")', is_root=True, " in v2
+    assert "project_ids=['00000000-0000-4000-8000-000000000001'], page_size=25" in v2
+    assert "project_id" not in code["list_runs"]
+    refused = assist.query_code({"filter": "eq(name, 'x')", "order": "asc"})["runs.query_v2"]
+    assert refused.startswith("# inside") and "no runs.query_v2 equivalent: order" in refused

@@ -17,6 +17,7 @@ from ..errors import FilterError
 from ..optimizer import Verdict, optimize
 from ..parser import parse
 from ..lexicon import quote
+from ..migration import MigrationError, migrate_query
 from ..renderer import render
 from ..validator import SIGNATURES, analyze
 
@@ -118,13 +119,32 @@ def _kwargs(arguments: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in arguments.items() if v not in (None, ""))
 
 
+def _query_v2(query: Mapping[str, Any], project_id: str | None) -> str:
+    """The ``client.runs.query_v2(...)`` call of a ``list_runs`` query (:func:`migrate_query`), with the
+    project by id and ``limit`` as the page size, which the v1 arguments do not say."""
+    v1 = {k: v for k, v in query.items() if k not in ("project_name", "limit") and v not in (None, "")}
+    try:
+        params = migrate_query(**v1)
+    except MigrationError as e:
+        return "# no runs.query_v2 equivalent: " + "; ".join(str(e).splitlines()[1:]).strip()
+    if project_id:
+        params["project_ids"] = [project_id]
+    if query.get("limit"):
+        params["page_size"] = query["limit"]
+    return f"async for run in client.runs.query_v2({_kwargs(params)}):\n    print(run.id, run.name)"
+
+
 def query_code(query: Mapping[str, Any]) -> dict[str, str]:
-    """The query as a ``client.list_runs(...)`` call and as ``filterql`` builder expressions.
+    """The query as a ``client.list_runs(...)`` call, a ``client.runs.query_v2(...)`` call and
+    ``filterql`` builder expressions.
 
     ``query`` holds ``list_runs`` arguments (``project_name``, the filters, ``is_root``,
-    ``run_type``, ``error``, ``start_time``, ``limit``). A filter that does not parse is
-    left out of the builder code, with a comment saying so.
+    ``run_type``, ``error``, ``start_time``, ``limit``) and the project's id as ``project_id``
+    (for the v2 call). A filter that does not parse is left out of the builder code, with a
+    comment saying so.
     """
+    query = dict(query)
+    project_id = query.pop("project_id", None)
     list_runs = f"client.list_runs({_kwargs(query)})"
     builder = [IMPORTS, ""]
     for name in FILTER_ARGUMENTS:
@@ -137,5 +157,6 @@ def query_code(query: Mapping[str, Any]) -> dict[str, str]:
             builder.append(f"# {name}: no builder expression: {str(e).splitlines()[0]}")
     return {
         "list_runs": "from langsmith import Client\n\nclient = Client()\nruns = " + list_runs,
+        "runs.query_v2": "# inside an async function; client = langsmith.Client()\n" + _query_v2(query, project_id),
         "builder": "\n".join(builder),
     }

@@ -620,7 +620,7 @@ async function showCode() {
   const box = $("#code");
   const query = {};
   const project = state.projects.find((p) => p.id === form.elements.project.value);
-  if (project) query.project_name = project.name;
+  if (project) { query.project_name = project.name; query.project_id = project.id; }
   const args = queryArguments();
   for (const name of [...FILTERS, "is_root", "run_type", "error", "start_time"]) if (args[name] !== undefined) query[name] = args[name];
   query.limit = pageSize();
