@@ -17,16 +17,18 @@ from typing import Any, Callable, Mapping
 from starlette.datastructures import QueryParams
 
 from ..cursor import CursorError
+from ..endpoints import ENDPOINTS, Kind
 from ..pages import QueryError, V2Call, call_of, page_of
 from .problems import Problem, invalid_call
 from .store import RunStore
 
 __all__ = ["page", "params_of", "read_run", "trace_runs", "LIST_PARAMS"]
 
-#: Query-string parameters that hold a list (``selects=A&selects=B``).
-LIST_PARAMS = frozenset({"selects", "ids", "project_ids", "reference_examples"})
+_PARAMS = [p for endpoint in ENDPOINTS.values() for p in endpoint.params]
+#: Query-string parameters that hold a list (``selects=A&selects=B``), as the endpoint table types them.
+LIST_PARAMS = frozenset(p.name for p in _PARAMS if p.kind in (Kind.UUIDS, Kind.ENUMS))
 #: Query-string parameters that hold an integer.
-_INT_PARAMS = frozenset({"page_size"})
+_INT_PARAMS = frozenset(p.name for p in _PARAMS if p.kind is Kind.INT)
 
 
 def params_of(query: QueryParams) -> dict[str, Any]:

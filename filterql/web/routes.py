@@ -17,9 +17,9 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..errors import FilterError
+from ..errors import FilterValidationError
 from ..server.app import json_response, read_json
-from ..server.problems import Problem
+from ..server.problems import Problem, invalid_call
 from . import assist
 
 __all__ = ["routes", "PUBLIC", "MAX_FILTER_CHARS"]
@@ -65,9 +65,8 @@ def _endpoint(handler: Callable[[dict[str, Any]], Any]) -> Callable[[Request], A
             raise _bad("the request body must be a JSON object")
         try:
             return json_response(await run_in_threadpool(handler, body))
-        except FilterError as e:
-            raise Problem(400, "invalid-filter", str(e).splitlines()[0],
-                          diagnostics=[d.to_json() for d in getattr(e, "diagnostics", ())]) from None
+        except FilterValidationError as e:  # answered as the API answers an invalid filter
+            raise invalid_call(e.diagnostics, {"filter": str(body.get("filter", ""))}, {}) from None
 
     return endpoint
 
