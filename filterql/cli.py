@@ -298,6 +298,10 @@ class _Reread:
         self.source = source
         self.rereadable = getattr(source, "rereadable", True)
 
+    def passing(self, test: Any) -> Any:
+        """The source's :meth:`~filterql.run_files.RunReader.passing`, with the bar."""
+        return _Reread(self.source.passing(test))
+
     def __iter__(self) -> Any:
         if sys.stderr.isatty():
             try:
@@ -355,7 +359,7 @@ def _cmd_match(args: argparse.Namespace) -> int:
     from .run_files import read_runs
     from .select_runs import output_lines
 
-    reader = read_runs(*args.runs, skip_invalid=args.skip_invalid)
+    reader = read_runs(*args.runs, skip_invalid=args.skip_invalid, validate=args.validate)
     for line in output_lines(_Reread(reader), query, ids_only=args.ids_only):
         out.write(line + "\n")
     out.flush()
@@ -531,6 +535,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_count(0), metavar="N", help="at most N runs, newest first")
     p.add_argument("--ids-only", action="store_true", help="print matching run ids, one per line")
     p.add_argument("--skip-invalid", action="store_true", help="skip malformed lines and incomplete runs (counted on stderr)")
+    p.add_argument("--validate", choices=("all", "candidates"), default="all",  # run_files.VALIDATE
+                   help="all: check every line (default); candidates: pass over unread, so unchecked, the lines "
+                   "whose bytes show they cannot match (python engine; faster on a selective filter)")
     p.add_argument("--search-limit", type=_count(1), metavar="N",
                    help="search only the first N characters of each value (LangSmith's index: 250)")
     p.add_argument("--engine", choices=("python", "duckdb"), default="python",

@@ -9,6 +9,11 @@ or, with ``skip_invalid=True``, is skipped and counted in ``skipped``; never
 dropped silently. A :class:`RunReader` can be iterated more than once (each
 pass re-reads the files), which lets ``select`` make two passes without
 holding every run in memory.
+
+With ``validate="candidates"``, a pass may be narrowed by a byte test on each
+line (:meth:`RunReader.passing`; ``select`` derives the test from the filter,
+:mod:`filterql.line_prefilter`): a line failing it is passed over unread, so
+not validated either. The default, ``validate="all"``, reads every line.
 """
 
 from __future__ import annotations
@@ -21,15 +26,24 @@ import sys
 import zlib
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, ContextManager, Iterable, Iterator, Union
+from typing import IO, Any, Callable, ContextManager, Iterable, Iterator, Union
 
 from . import runs as R
 from .coerce import json_strings, lone_surrogate
 from .errors import FilterError
 
-__all__ = ["RunSourceError", "RunReader", "read_runs", "check_run", "parse_line", "file_kind", "too_deep", "raw_lines", "MAX_RUN_DEPTH", "TIMESTAMP_HINT"]
+try:  # optional extra: filterql[fast]; every line it cannot read exactly as the stdlib does goes to the stdlib
+    import orjson
+except ImportError:  # pragma: no cover - the test extra installs it
+    orjson = None
+
+__all__ = ["RunSourceError", "RunReader", "read_runs", "VALIDATE", "check_run", "parse_line", "file_kind", "too_deep", "raw_lines", "MAX_RUN_DEPTH", "TIMESTAMP_HINT"]
 
 PathLike = Union[str, Path]
+#: ``validate`` choices: every line is read and checked, or only the lines a pass's line test lets through.
+VALIDATE = ("all", "candidates")
+#: A test of a line's bytes: false only for a line whose run cannot be wanted.
+LineTest = Callable[[bytes], bool]
 #: Bulk-export columns that hold JSON documents as text.
 _JSON_COLUMNS = ("inputs", "outputs", "extra", "feedback_stats", "events", "serialized", "feedback", "tags")
 
@@ -65,9 +79,13 @@ def check_run(run: Any) -> str | None:
 class RunReader:
     """Runs read from files and iterables, re-readable; ``skipped`` counts invalid runs passed over."""
 
-    def __init__(self, sources: Iterable[PathLike | Iterable[Any]], *, skip_invalid: bool = False) -> None:
+    def __init__(self, sources: Iterable[PathLike | Iterable[Any]], *, skip_invalid: bool = False,
+                 validate: str = "all") -> None:
+        if validate not in VALIDATE:
+            raise ValueError(f"validate must be one of {', '.join(VALIDATE)}, not {validate!r}")
         self.sources = list(sources)
         self.skip_invalid = skip_invalid
+        self.validate = validate
         self.skipped = 0
         self.problems: list[RunSourceError] = []  # the first few skipped, for a message
         #: False when a source can be read only once (stdin, a one-shot iterator).
@@ -75,11 +93,21 @@ class RunReader:
                               not isinstance(s, (str, Path)) and iter(s) is not s for s in self.sources)
 
     def __iter__(self) -> Iterator[Any]:
+        return self._runs(None)
+
+    def passing(self, test: LineTest | None) -> Iterable[Any]:
+        """The runs, re-readable like the reader; with ``validate="candidates"`` only those of the file
+        lines ``test`` lets through (and every run not read from a JSONL line), else all."""
+        if test is None or self.validate == "all":
+            return self
+        return _Passing(self, test)
+
+    def _runs(self, test: LineTest | None) -> Iterator[Any]:
         self.skipped = 0
         self.problems = []
         for source in self.sources:
             if isinstance(source, (str, Path)):
-                yield from self._file(source)
+                yield from self._file(source, test)
             else:
                 yield from self._iterable(source)
 
@@ -101,13 +129,13 @@ class RunReader:
                 continue
             yield run
 
-    def _file(self, path: PathLike) -> Iterator[dict[str, Any]]:
+    def _file(self, path: PathLike, test: LineTest | None) -> Iterator[dict[str, Any]]:
         name = str(path)
         if file_kind(name) == "parquet":
             yield from self._parquet(name)
             return
         for number, raw in raw_lines(name):
-            if not raw.strip():
+            if raw.isspace() or test is not None and not test(raw):
                 continue
             run, problem = parse_line(raw, first=number == 1)
             if not problem and isinstance(run, dict) and R.is_v2(run):
@@ -182,9 +210,43 @@ def too_deep(text: str) -> bool:
     return False
 
 
-def parse_json(text: str) -> tuple[Any, str | None]:
-    """JSON ``text`` as a value, or why it is not one a run may hold: malformed, nested past
-    :data:`MAX_RUN_DEPTH`, or holding a lone surrogate (which UTF-8, and so DuckDB, cannot hold)."""
+def parse_json(text: str | bytes) -> tuple[Any, str | None]:
+    """JSON ``text`` (UTF-8 bytes or text) as a value, or why it is not one a run may hold: malformed,
+    nested past :data:`MAX_RUN_DEPTH`, or holding a lone surrogate (which UTF-8, and so DuckDB, cannot
+    hold). Read by ``orjson`` when installed and the text is one it reads as the stdlib does
+    (:func:`_orjson_reads_alike`), else by the stdlib."""
+    if orjson is not None and _orjson_reads_alike(text):
+        try:
+            return orjson.loads(text), None
+        except orjson.JSONDecodeError:
+            pass  # the stdlib path decides, and words the error
+    if text.__class__ is bytes:
+        try:
+            text = text.decode("utf-8")  # type: ignore[union-attr]
+        except UnicodeDecodeError as e:
+            return None, _not_utf8(text, e)  # type: ignore[arg-type]
+    return _stdlib_json(text)  # type: ignore[arg-type]
+
+
+#: Digits to ``0``, every other byte to ``x``: a run of digits becomes a run of ``0``.
+_DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= b <= 0x39 else 0x78 for b in range(256))
+_LONG_DIGITS = b"0" * 19
+
+
+def _orjson_reads_alike(text: str | bytes) -> bool:
+    """Whether ``orjson`` either refuses ``text`` or reads the value the stdlib reads. It refuses
+    NaN, Infinity, numbers past a double, lone surrogates, trailing commas and invalid UTF-8, and
+    nests only so deep (the stdlib path then words the error); it reads an integer past 64 bits as a
+    float, so a text with 19 digits in a row (or anything that might nest past the limit) is left
+    to the stdlib."""
+    raw = text if text.__class__ is bytes else text.encode("utf-8", "surrogatepass")  # type: ignore[union-attr]
+    if raw.count(b"[") + raw.count(b"{") > MAX_RUN_DEPTH:  # type: ignore[union-attr]
+        return False
+    return _LONG_DIGITS not in raw.translate(_DIGITS_AS_ZERO)  # type: ignore[union-attr]
+
+
+def _stdlib_json(text: str) -> tuple[Any, str | None]:
+    """:func:`parse_json` by the stdlib: every rule spelled out (trailing commas, huge integers, depth)."""
     deep = f"JSON nested deeper than {MAX_RUN_DEPTH} levels"
     if text.count("[") + text.count("{") > MAX_RUN_DEPTH and too_deep(text):
         return None, deep
@@ -231,11 +293,11 @@ def parse_line(raw: bytes, first: bool = False) -> tuple[Any, str | None]:
     """One JSONL line (bytes) as a value, or why it is not a readable line. A BOM may open the file."""
     if first and raw.startswith(_BOM):
         raw = raw[len(_BOM):]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        return None, f"not UTF-8: byte 0x{raw[e.start]:02x} at column {len(raw[:e.start].decode('utf-8', 'replace')) + 1}"
-    return parse_json(text)
+    return parse_json(raw)
+
+
+def _not_utf8(raw: bytes, e: UnicodeDecodeError) -> str:
+    return f"not UTF-8: byte 0x{raw[e.start]:02x} at column {len(raw[:e.start].decode('utf-8', 'replace')) + 1}"
 
 
 def _with_hint(problem: str, raw: bytes) -> tuple[str, str]:
@@ -282,6 +344,18 @@ def _open_binary(name: str) -> ContextManager[IO[bytes]]:
         raise RunSourceError(name, 0, f"cannot open: {e.strerror or e}") from None
 
 
+class _Passing:
+    """A reader's runs from the lines a test lets through (:meth:`RunReader.passing`)."""
+
+    def __init__(self, reader: RunReader, test: LineTest) -> None:
+        self.reader = reader
+        self.test = test
+        self.rereadable = reader.rereadable
+
+    def __iter__(self) -> Iterator[Any]:
+        return self.reader._runs(self.test)
+
+
 TIMESTAMP_HINT = ("store times as a Parquet TIMESTAMP or as ISO-8601 text; epoch numbers are not read "
                   "(their unit is unknown)")
 
@@ -305,10 +379,13 @@ def _parquet_schema_problem(schema: Any) -> tuple[str, str] | None:
     return None
 
 
-def read_runs(*sources: PathLike | Iterable[Any], skip_invalid: bool = False) -> RunReader:
+def read_runs(*sources: PathLike | Iterable[Any], skip_invalid: bool = False, validate: str = "all") -> RunReader:
     """Runs from JSONL files (``-`` is stdin), ``.jsonl.gz``, bulk-export ``.parquet`` files and iterables.
 
     Iterating raises :class:`RunSourceError` (``file:line: why``) on the first
     invalid run, unless ``skip_invalid`` — then see ``reader.skipped``.
+    ``validate="candidates"`` lets ``select`` pass over, unread and so unchecked,
+    the JSONL lines whose bytes show they cannot match its filter (faster on a
+    selective filter).
     """
-    return RunReader(sources, skip_invalid=skip_invalid)
+    return RunReader(sources, skip_invalid=skip_invalid, validate=validate)

@@ -22,8 +22,11 @@ import uuid
 from datetime import datetime, timezone
 from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
+from . import ast
 from . import runs as R
 from .evaluate import compile
+from .line_prefilter import either, line_condition, line_test
+from .lowering import lower
 from .output_order import ordered_ids, ordered_lines
 from .projection import project
 from .query import RunQuery, list_runs_query
@@ -134,20 +137,34 @@ def matching(runs: Iterable[Any], query: RunQuery, *, spill: IO[bytes] | None = 
         if iter(runs) is runs or not getattr(runs, "rereadable", True):  # one-shot: keep for the second pass
             runs = list(runs) if spill is None else _Spilled(runs, spill)
         children = Children() if query.needs_children else None
-        good_roots, good_trees = _first_pass(runs, trace_pred, tree_pred, children)
+        # The first pass only looks for roots passing trace_filter and runs passing tree_filter, unless
+        # it lists every run's children.
+        first = runs if children is not None else _narrowed(runs, [query.trace_filter, query.tree_filter])
+        good_roots, good_trees = _first_pass(first, trace_pred, tree_pred, children)
         if trace_pred is not None:
             tests.append(lambda d: _ident(d.get("trace_id")) in good_roots)
         if tree_pred is not None:
             tests.append(lambda d: _ident(d.get("trace_id")) in good_trees)
     keep = _all_of(tests)
+    wanted = runs if query.where is None else _narrowed(runs, [query.where])
 
     def pairs() -> Iterator[tuple[Any, dict[str, Any]]]:
-        for run in runs:
+        for run in wanted:
             d = R.as_dict(run)
             if keep(d):
                 yield run, d
 
     return pairs(), children
+
+
+def _narrowed(runs: Iterable[Any], filters: list[ast.Expr | None]) -> Iterable[Any]:
+    """``runs``, or when the source can test lines (:meth:`filterql.run_files.RunReader.passing`) only
+    the runs of lines that may match one of the (checked) ``filters`` (:mod:`filterql.line_prefilter`)."""
+    passing = getattr(runs, "passing", None)
+    if passing is None:
+        return runs
+    test = line_test(either([line_condition(lower(f)) for f in filters if f is not None]))
+    return runs if test is None else passing(test)
 
 
 class _Spilled:

@@ -1,9 +1,9 @@
 """Which ``search`` terms DuckDB may check on a document's JSON text instead of walking its leaves.
 
 In the text of a JSON object with no escape at all (no ``\\``), every string
-appears verbatim between two quotes. A term made of printable ASCII without
-``"``, ``\\`` or ``/`` that holds at least one character JSON cannot have
-outside a string (not whitespace, punctuation, a digit, or a letter of
+appears verbatim between two quotes (:mod:`filterql.json_spelling`). A term
+made of printable ASCII without ``"``, ``\\`` or ``/`` that holds at least one
+character JSON cannot have outside a string (not whitespace, punctuation, a digit, or a letter of
 ``true``, ``false``, ``null``, ``nan``, ``infinity``) therefore occurs in the
 lowercased text only inside one string; the string is a value (a leaf the
 search must see) exactly when its closing quote is followed by ``,``, ``}``
@@ -16,16 +16,14 @@ for every other document. Only without ``search_limit``
 
 from __future__ import annotations
 
-__all__ = ["text_exact", "value_pattern", "text_pattern"]
+from ..json_spelling import OUTSIDE_STRINGS, verbatim
 
-#: Characters JSON text may hold outside strings (lowercased), including DuckDB's NaN and Infinity.
-_OUTSIDE_STRINGS = frozenset(" \t\n\r{}[]:,+-.0123456789truefalsniy")
+__all__ = ["text_exact", "value_pattern", "text_pattern"]
 
 
 def text_exact(term: str) -> bool:
     """Whether an occurrence of ``term`` in an escape-free JSON text must lie inside one string."""
-    return (all(0x20 <= ord(c) < 0x7F and c not in '"\\/' for c in term)
-            and any(c not in _OUTSIDE_STRINGS for c in term))
+    return all(c < "\x7f" and verbatim(c) for c in term) and any(c not in OUTSIDE_STRINGS for c in term)
 
 
 def _literal(term: str) -> str:
@@ -42,7 +40,7 @@ def text_pattern(term: str) -> str:
 
     A necessary condition, cheaper than lowering the text: ``(?i)`` matches each
     ASCII letter in either case and the Kelvin sign for ``k``. The one other
-    character DuckDB lowers into ASCII, ``İ`` (to ``i``), is not matched: the
-    macro also lets through every text that holds it.
+    character DuckDB lowers into ASCII (:data:`~filterql.json_spelling.LOWERS_INTO_ASCII`), ``İ``
+    (to ``i``), is not matched: the macro also lets through every text that holds it.
     """
     return "(?i)" + _literal(term)
