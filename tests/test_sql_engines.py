@@ -38,16 +38,42 @@ def test_repeated_arguments_reuse_the_rendered_sql():
 
 
 def test_a_rewritten_parquet_file_is_described_again(tmp_path):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     runs = load_runs()
     path = tmp_path / "runs.parquet"
     for kept in (runs[:3], runs):
-        rows = [{**r, **{k: json.dumps(r[k]) for k in ("extra", "inputs", "outputs") if r.get(k) is not None}}
-                for r in kept]
-        pq.write_table(pa.Table.from_pylist(rows), path)
+        _parquet(path, kept)
         assert sorted(open_engine(path).select_ids()) == sorted(r["id"] for r in kept)
+
+
+def _parquet(path, runs):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [{**r, **{k: json.dumps(r[k]) for k in ("extra", "inputs", "outputs") if r.get(k) is not None}}
+            for r in runs]
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    return path
+
+
+def test_a_parquet_engine_reads_only_the_columns_a_query_names(tmp_path):
+    from filterql.sql.engines import DuckDBEngine
+    from filterql.sql.load import load_files
+
+    path = _parquet(tmp_path / "runs.parquet", load_runs())
+    lazy, viewed = open_engine(path), DuckDBEngine(load_files(path))
+    assert _views(lazy) == set()
+    scalar = lazy.sql(filter='eq(run_type, "llm")')
+    assert "read_parquet" in scalar and "thread" not in scalar and "to_json" not in scalar
+    filters = ['eq(run_type, "llm")', 'search("a")', 'and(eq(metadata_key, "a"), eq(metadata_value, "b"))',
+               'has(tags, "prod")', None]
+    for text in filters:
+        assert lazy.select_ids(filter=text) == viewed.select_ids(filter=text)
+    assert _views(lazy) == set()
+    # A query over the entry view gets the layout's views, and the same answers.
+    entries = 'exists(metadata, "a.b")'
+    assert lazy.select_ids(filter=entries) == viewed.select_ids(filter=entries)
+    assert {"runs", "run_entries"} <= _views(lazy)
+    assert lazy.select_ids(filter=filters[0]) == viewed.select_ids(filter=filters[0])
 
 
 def test_postgres_needs_a_dsn():

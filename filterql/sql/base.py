@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections import OrderedDict
-from typing import Any, Hashable, Iterator
+from typing import Any, Hashable, Iterator, TypeVar
 
 from sqlglot import exp
 
@@ -19,6 +20,7 @@ __all__ = ["Engine"]
 
 #: Rendered queries kept per engine (repeated filters skip validation, compilation and rendering).
 _CACHE_SIZE = 256
+_T = TypeVar("_T")
 
 
 def _frozen(value: Any) -> Hashable:
@@ -29,6 +31,33 @@ def _frozen(value: Any) -> Hashable:
         return frozenset(_frozen(v) for v in value)
     hash(value)
     return value
+
+
+#: Compiled queries by (arguments, nested), shared by every engine of the process: a filter
+#: ``select_sql`` ran before is neither validated nor compiled again (each engine still renders).
+_COMPILED: OrderedDict[Hashable, exp.Select] = OrderedDict()
+_COMPILED_LOCK = threading.Lock()
+
+
+def _remember(cache: OrderedDict[Hashable, _T], key: Hashable, value: _T) -> None:
+    cache[key] = value
+    if len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)
+
+
+def _compiled(key: Hashable | None, nested: bool, arguments: dict[str, Any]) -> exp.Select:
+    """``query_sql`` of ``list_runs`` ``arguments`` (``key``: their frozen form, None if unhashable)."""
+    if key is None:
+        return query_sql(list_runs_query(**arguments), nested=nested)
+    with _COMPILED_LOCK:
+        query = _COMPILED.get((key, nested))
+        if query is not None:
+            _COMPILED.move_to_end((key, nested))
+            return query
+    query = query_sql(list_runs_query(**arguments), nested=nested)
+    with _COMPILED_LOCK:
+        _remember(_COMPILED, (key, nested), query)
+    return query
 
 
 class Engine:
@@ -105,11 +134,9 @@ class Engine:
             key = None
         text = cache.get(key) if key is not None else None
         if text is None:
-            text = self.render(query_sql(list_runs_query(**arguments), nested=self.nested))
+            text = self.render(_compiled(key, self.nested, arguments))
             if key is not None:
-                cache[key] = text
-                if len(cache) > _CACHE_SIZE:
-                    cache.popitem(last=False)
+                _remember(cache, key, text)
         elif key is not None:
             cache.move_to_end(key)
         return text

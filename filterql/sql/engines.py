@@ -9,15 +9,15 @@ PostgreSQL: :mod:`.postgres_engine`).
 from __future__ import annotations
 
 import json
+import os
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
-
-from sqlglot import exp
 
 from sqlglot import exp
 
 from . import layout
 from .base import Engine
-from .load import PathLike, connect, ensure, load_files, load_runs, materialize
+from .load import PathLike, Source, connect, ensure, lazy_parquet, load_files, load_runs, make_views, materialize, \
+    runs_relation
 from .postgres_engine import PostgresEngine
 from .spark_engine import SparkEngine
 
@@ -29,22 +29,53 @@ __all__ = ["ENGINES", "Engine", "DuckDBEngine", "ClickHouseEngine", "DataFusionE
            "open_engine", "select_ids"]
 
 _TABLES = (layout.RUNS, layout.TAGS, layout.ENTRIES)
+#: Layout objects that read ``SOURCE`` itself: a query naming one gets the views.
+_READ_SOURCE = frozenset({layout.TAGS, layout.ENTRIES, "filterql_key_entries"})
+#: The name ``runs`` takes in a query rendered over files, replaced by the subquery after rendering.
+_INLINE = "filterql_inline_runs"
+
+
+def _rename_runs(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Table) and node.name == layout.RUNS and not node.args.get("db"):
+        return exp.Table(this=exp.to_identifier(_INLINE), alias=node.args.get("alias"))
+    return node
 
 
 class DuckDBEngine(Engine):
-    """DuckDB holding the layout on ``con``; views and macros a query refers to are created on first use."""
+    """DuckDB holding the layout on ``con``; views and macros a query refers to are created on first use.
+
+    With ``source`` (Parquet files whose runs need no check, :func:`filterql.sql.load.lazy_parquet`)
+    not even the ``runs`` view exists up front: a query that reads only ``runs`` reads the files
+    through a subquery of the columns it names, so DuckDB binds a few expressions instead of the
+    layout's views (docs/engines.md "DuckDB: open once, query many").
+    """
 
     dialect = "duckdb"
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, *, nested: bool = True) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, nested: bool = True, source: Source | None = None) -> None:
         self.con = con
         self.nested = nested
+        self.source = source
         self._made: set[str] = set()
 
     def render(self, query: exp.Expression) -> str:
         referred = {node.name for node in query.find_all(exp.Table, exp.Anonymous)}
+        relation = None
+        if self.source is not None and not referred & _READ_SOURCE:
+            wanted = {column.name for column in query.find_all(exp.Column)}
+            query = query.transform(_rename_runs)
+            relation = runs_relation(self.source, wanted)
+        elif self.source is not None:
+            self.views()
         self._made |= ensure(self.con, referred - self._made)
-        return super().render(query)
+        text = super().render(query)
+        return text if relation is None else text.replace(_INLINE, relation)
+
+    def views(self) -> None:
+        """Create the layout's views now (a lazily loaded engine has none until a query needs them)."""
+        if self.source is not None:
+            make_views(self.con, self.source)
+            self.source = None
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         return self.con.execute(sql).fetchall()
@@ -56,6 +87,7 @@ class DuckDBEngine(Engine):
 
     def tables(self) -> dict[str, pa.Table]:
         """The flat layout as Arrow tables (for the other engines)."""
+        self.views()
         columns = {layout.RUNS: ", ".join(layout.RUN_COLUMNS)}
         return {name: self.con.sql(f"SELECT {columns.get(name, '*')} FROM {name}").to_arrow_table()
                 for name in _TABLES}
@@ -123,17 +155,19 @@ def open_engine(source: Iterable[Any] | Sequence[PathLike] | PathLike, engine: s
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if engine == "postgres" and not dsn:
         raise ValueError("the postgres engine needs dsn=, e.g. 'postgresql://user@127.0.0.1:5432/db'")
+    fresh = con is None
     con = con or connect(progress)
     in_memory = False
-    if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
-        load_files(source, con)  # type: ignore[arg-type]
+    paths = [source] if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__") else list(source)
+    if paths and all(isinstance(i, str) or hasattr(i, "__fspath__") for i in paths):
+        items = [os.fspath(p) for p in paths]
+        lazy = lazy_parquet(items, con) if fresh and engine == "duckdb" else None
+        if lazy is not None:
+            return DuckDBEngine(con, nested=nested, source=lazy)
+        load_files(items, con)
     else:
-        items = list(source)
-        if items and all(isinstance(i, str) or hasattr(i, "__fspath__") for i in items):
-            load_files(items, con)
-        else:
-            load_runs(items, con)
-            in_memory = True
+        load_runs(paths, con)
+        in_memory = True
     duck = DuckDBEngine(con, nested=nested)
     if engine == "duckdb":
         if in_memory:

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence, TypeVar, Union
 
+import attrs
 from sqlglot import exp
 
 from ..catalog import RUN_FIELDS, FieldType
@@ -28,7 +29,7 @@ from . import layout
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["LoadError", "connect", "ensure", "load_runs", "load_files", "materialize", "ON_DEMAND", "REQUIRED", "SOURCE"]
+__all__ = ["LoadError", "Source", "connect", "ensure", "lazy_parquet", "make_views", "runs_relation", "load_runs", "load_files", "materialize", "ON_DEMAND", "REQUIRED", "SOURCE"]
 
 SOURCE = "filterql_src"
 _T = TypeVar("_T")
@@ -122,6 +123,27 @@ def _json_source(relation: str) -> str:
     return f"SELECT {', '.join(cols)} FROM (SELECT j, {texts} FROM {relation})"
 
 
+@attrs.frozen
+class Source:
+    """The normalized runs (``SOURCE``'s columns) as expressions over one FROM clause ``relation``.
+
+    A query that reads only ``runs`` can then read just the columns it needs
+    (:func:`runs_relation`), without binding the layout's views.
+    """
+
+    columns: Mapping[str, str]  # column -> SQL expression over ``relation``
+    relation: str
+
+    @classmethod
+    def of(cls, selected: Sequence[str], relation: str) -> Source:
+        """From ``expression AS column`` items (a column name never holds `` AS ``)."""
+        return cls({name: expr for expr, name in (item.rsplit(" AS ", 1) for item in selected)}, relation)
+
+    @property
+    def sql(self) -> str:
+        return f"SELECT {', '.join(f'{e} AS {n}' for n, e in self.columns.items())} FROM {self.relation}"
+
+
 #: What Parquet footers said, by (question, files with their mtime and size): a file opened again
 #: (``select_sql`` once per query) is not described again until it changes.
 _FOOTER_FACTS: dict[tuple[Any, ...], Any] = {}
@@ -138,8 +160,8 @@ def _footer_fact(question: str, paths: Sequence[str], read: Callable[[], _T]) ->
 
 
 def _parquet_source(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
-                    session_ids: Mapping[str, str] | None = None) -> str:
-    """The normalized SELECT over Parquet files, reading each column by its stored type."""
+                    session_ids: Mapping[str, str] | None = None) -> Source:
+    """The normalized runs of Parquet files, reading each column by its stored type."""
     scan = f"read_parquet([{', '.join(_lit(p) for p in paths)}], union_by_name = true)"
     try:
         schema = _footer_fact("schema", paths, lambda: dict(con.execute(
@@ -198,7 +220,7 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
         text = ("NULL" if not kind else f'"{name}"' if kind.startswith("VARCHAR")
                 else f'"{name}"' if kind.startswith("JSON") else f'to_json("{name}")')
         cols.append(f"CAST({text} AS VARCHAR) AS {name}_text")
-    return f"SELECT {', '.join(cols)} FROM {scan} AS p"
+    return Source.of(cols, f"{scan} AS p")
 
 
 def _parquet_with_sessions(paths: Sequence[str], schema: Mapping[str, str], session_ids: Mapping[str, str]) -> str:
@@ -307,7 +329,8 @@ SELECT run_id, family, key, vtype, vstr, vnum, score FROM typed
 """
 
 
-def _runs_view() -> str:
+def _runs_columns() -> dict[str, str]:
+    """Each ``runs`` column's expression over ``SOURCE``'s columns."""
     us = lambda c: f"epoch_us({c})"  # noqa: E731
     # The first non-null of three metadata keys; only a string value compares as text.
     meta = lambda k: (f"CASE WHEN json_type(extra -> 'metadata' -> {_lit(k)}) <> 'NULL' "  # noqa: E731
@@ -328,8 +351,45 @@ def _runs_view() -> str:
     exprs.update({t: t for t in _TIMES})
     for column, root in _DOCS.items():
         exprs[column] = root  # may be a non-object: the macros check (one JSON parse fewer per run)
-    select = ", ".join(f"{expr} AS {col}" for col, expr in exprs.items())
-    return f"SELECT {select} FROM {SOURCE}"
+    return exprs
+
+
+def _runs_view() -> str:
+    return f"SELECT {', '.join(f'{expr} AS {col}' for col, expr in _runs_columns().items())} FROM {SOURCE}"
+
+
+def runs_relation(source: Source, wanted: Iterable[str]) -> str:
+    """``runs`` as a subquery of the ``wanted`` columns only (all of them: ``*``), over ``source``.
+
+    The same expressions as the ``runs`` view, so the same rows and values; a
+    column's source columns are the ones its expression names (a superset at worst).
+    """
+    wanted = set(wanted)
+    columns = {c: e for c, e in _runs_columns().items() if c in wanted or "*" in wanted} or {"id": "id"}
+    used = {n: e for n, e in source.columns.items()
+            if any(re.search(rf"\b{re.escape(n)}\b", expr) for expr in columns.values())}
+    inner = Source(used, source.relation).sql
+    return f"(SELECT {', '.join(f'{e} AS {c}' for c, e in columns.items())} FROM ({inner}))"
+
+
+def make_views(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    """The ``SOURCE`` and ``runs`` views over ``source``, as :func:`load_files` creates them."""
+    _create_layout(con, source.sql)
+
+
+def lazy_parquet(paths: Sequence[str], con: duckdb.DuckDBPyConnection) -> Source | None:
+    """The checked runs of Parquet files as a :class:`Source`, for an engine that creates the views
+    only when a query needs them; None when :func:`load_files` must load them (not all Parquet, or an
+    error to report, which it words)."""
+    if not paths or not all(Path(p).is_file() and file_kind(p) == "parquet" for p in paths):
+        return None
+    try:
+        source = _parquet_source(con, paths)
+        if not _parquet_statistics_say_complete(con, paths):
+            _check_runs(con, ", ".join(paths), f"({source.sql})")
+    except LoadError:
+        return None
+    return source
 
 
 # metadata from extra's text: one parse per distinct document when Parquet dictionary-encodes it.
@@ -455,19 +515,19 @@ def _read_through(con: duckdb.DuckDBPyConnection, where: str) -> None:
         raise LoadError(f"{where}: not run data: {_first_line(e)}") from None
 
 
-def _check_runs(con: duckdb.DuckDBPyConnection, where: str) -> int:
-    """Raise :class:`LoadError` naming the first record that is not a run; return the run count."""
+def _check_runs(con: duckdb.DuckDBPyConnection, where: str, relation: str = SOURCE) -> int:
+    """Raise :class:`LoadError` naming the first record of ``relation`` that is not a run; return the run count."""
     missing = " OR ".join(f"{c} IS NULL" for c in REQUIRED)
     try:
         # A streaming count first: numbering the rows (a window over all of them) only when one is bad.
         total, bad = con.execute(
-            f"SELECT count(*), count(*) FILTER (WHERE {missing}) FROM {SOURCE}").fetchall()[0]  # type: ignore[misc]
+            f"SELECT count(*), count(*) FILTER (WHERE {missing}) FROM {relation}").fetchall()[0]  # type: ignore[misc]
     except Exception as e:  # duckdb.Error: malformed JSON, unreadable file
         raise LoadError(f"{where}: not run data: {_first_line(e)}") from None
     if bad:
         first = con.execute(f"SELECT min(n) FILTER (WHERE {missing}) "
-                            f"FROM (SELECT *, row_number() OVER () AS n FROM {SOURCE})").fetchall()[0][0]
-        row = con.execute(f"SELECT {', '.join(REQUIRED)} FROM (SELECT *, row_number() OVER () AS n FROM {SOURCE}) "
+                            f"FROM (SELECT *, row_number() OVER () AS n FROM {relation})").fetchall()[0][0]
+        row = con.execute(f"SELECT {', '.join(REQUIRED)} FROM (SELECT *, row_number() OVER () AS n FROM {relation}) "
                           f"WHERE n = {int(first)}").fetchall()[0]
         absent = [c for c, v in zip(REQUIRED, row or ()) if v is None]
         raise LoadError(f"{where}: record {first} is not a run: missing or invalid {', '.join(absent)} "
@@ -499,7 +559,7 @@ def load_files(paths: Sequence[PathLike] | PathLike, con: duckdb.DuckDBPyConnect
         raise LoadError("mixing Parquet and JSONL inputs in one load is not supported")
     try:
         if kinds == {"parquet"}:
-            source = _parquet_source(con, items, session_ids)
+            source = _parquet_source(con, items, session_ids).sql
         else:
             ignore = ", ignore_errors = true" if skip_invalid else ""
             _register_depth_test(con)
