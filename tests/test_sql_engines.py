@@ -91,3 +91,16 @@ def test_postgres_schema_is_its_own_and_dropped_on_close(postgres_dsn):
             assert ("filterql_mine",) in con.execute(schemas).fetchall()
     with psycopg.connect(postgres_dsn) as con:
         assert ("filterql_mine",) not in con.execute(schemas).fetchall()
+
+
+def test_postgres_search_lowercases_as_the_evaluator_does(postgres_dsn):
+    """The "C" pre-test of an ASCII term lets through every name Unicode lowercases into it."""
+    from filterql import select
+
+    names = ["T\u0130MEOUT", "\u212aEY", "KEY", "timeout", "t\u00edmeout", "x", "\u0130"]
+    runs = [{"id": f"00000000-0000-4000-8000-{i:012d}", "trace_id": f"00000000-0000-4000-8000-{i:012d}", "name": n,
+             "run_type": "chain", "start_time": f"2024-01-01T00:00:0{i}Z"} for i, n in enumerate(names)]
+    with open_engine(runs, "postgres", dsn=postgres_dsn) as engine:
+        for term in ["timeout", "key", "ey", "i", "t\u00edm", "\u0130"]:
+            text = f"search({json.dumps(term)})"
+            assert engine.select_ids(filter=text) == [r["id"] for r in select(runs, filter=text)], term

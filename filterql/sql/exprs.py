@@ -19,7 +19,7 @@ from sqlglot import exp
 from ..catalog import FieldType
 from . import layout
 
-__all__ = ["EPOCH", "run_alias", "like_pattern"]
+__all__ = ["EPOCH", "run_alias", "like_pattern", "positive"]
 
 EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 _US = _dt.timedelta(microseconds=1)
@@ -194,8 +194,21 @@ def _is_null(col: exp.Expression, null: bool) -> exp.Expression:
     return test if null else exp.Not(this=test)
 
 
+def positive(where: exp.Expression) -> exp.Expression:
+    """``where`` for a WHERE clause, which keeps a row only when it is TRUE: there NULL and FALSE are
+    alike through AND and OR, so ``COALESCE(p, FALSE)`` outside any NOT is ``p``, which planners can
+    push down or serve from an index."""
+    if isinstance(where, exp.Coalesce) and where.expressions == [exp.false()]:
+        return positive(where.this)
+    if isinstance(where, (exp.And, exp.Or)):
+        return where.__class__(this=positive(where.this), expression=positive(where.expression))
+    if isinstance(where, exp.Paren):
+        return exp.Paren(this=positive(where.this))
+    return where
+
+
 def _in_subquery(ctx: _Ctx, table: str, where: exp.Expression, key: str = "run_id") -> exp.Expression:
-    sub = exp.select(_col(key, "e")).from_(exp.to_table(table).as_("e")).where(where)
+    sub = exp.select(_col(key, "e")).from_(exp.to_table(table).as_("e")).where(positive(where))
     return exp.In(this=_col("id", ctx.run), query=sub.subquery())
 
 

@@ -19,7 +19,7 @@ from .. import plan
 from . import layout
 from .lookup import key_lookup
 from .exprs import (
-    _DEC_LIMIT, _Ctx, _and, _cmp, _col, _dec, _grid, _in_subquery, _is_null, _like, _or, _paren, _str,
+    _DEC_LIMIT, _Ctx, _and, _cmp, _col, _dec, _grid, _in_subquery, _is_null, _like, _or, _paren, _str, positive,
 )
 
 __all__ = ["ENTRY_HANDLED"]  # the rest is internal to filterql.sql.compile
@@ -37,7 +37,7 @@ def _entries(ctx: _Ctx, family: str, where: list[exp.Expression], key: str | Non
     if ctx.nested and key is not None and family != "feedback" and _PLAIN_KEY.fullmatch(key):
         source = exp.Table(this=exp.Anonymous(this="filterql_key_entries", expressions=[_str(family), _str(key)]),
                            alias=exp.TableAlias(this=exp.to_identifier("e")))
-        sub = exp.select(_col("run_id", "e")).from_(source).where(_and([_paren(w) for w in where]))
+        sub = exp.select(_col("run_id", "e")).from_(source).where(positive(_and([_paren(w) for w in where])))
         return exp.In(this=_col("id", ctx.run), query=sub.subquery())
     fam = exp.EQ(this=_col("family", "e"), expression=_str(family))
     return _in_subquery(ctx, layout.ENTRIES, _and([fam, *map(_paren, where)]))

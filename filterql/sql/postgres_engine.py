@@ -42,9 +42,35 @@ def _columns(name: str) -> dict[str, str]:
 _TEXT_TYPE = 'VARCHAR COLLATE "C"'
 
 
-def _ddl(schema: str, name: str) -> str:
-    cols = ", ".join(f"{c} {_TEXT_TYPE if t == 'VARCHAR' else t}" for c, t in _columns(name).items())
-    return f"CREATE TABLE {schema}.{name} ({cols})"
+#: Indexes for the semi-joins' subqueries (``tag = ...``; ``family``, ``key`` and the value of an
+#: entry), covering ``run_id`` so the subquery is answered from the index alone.
+_INDEXES = {
+    layout.TAGS: "(tag) INCLUDE (run_id)",
+    layout.ENTRIES: "(family, key, vstr) INCLUDE (run_id)",
+}
+#: ``runs`` is a view: its columns but ``doc`` in one table, ``doc`` (the run's JSON, most of a row,
+#: read only for output lines) in another, joined by row number. PostgreSQL drops the join from
+#: every query that does not read ``doc`` (a LEFT JOIN on a unique key), so filters scan narrow rows.
+_CORE, _DOCS, _ROW = "run_core", "run_docs", "filterql_row"
+
+
+def _create(schema: str, name: str) -> list[tuple[str, list[str]]]:
+    """The tables holding layout table ``name``: (table, columns) in load order."""
+    if name != layout.RUNS:
+        return [(name, list(_columns(name)))]
+    return [(_CORE, [_ROW, *(c for c in _columns(name) if c != layout.DOC)]), (_DOCS, [_ROW, layout.DOC])]
+
+
+def _ddl(schema: str, table: str, columns: list[str]) -> str:
+    types = {**_columns(layout.RUNS), **_columns(layout.TAGS), **_columns(layout.ENTRIES), _ROW: "BIGINT"}
+    cols = ", ".join(f"{c} {_TEXT_TYPE if types[c] == 'VARCHAR' else types[c]}" for c in columns)
+    return f"CREATE TABLE {schema}.{table} ({cols})"
+
+
+def _runs_view(schema: str) -> str:
+    core = ", ".join(f"c.{c}" for c in _columns(layout.RUNS) if c != layout.DOC)
+    return (f"CREATE VIEW {schema}.{layout.RUNS} AS SELECT {core}, d.{layout.DOC} FROM {schema}.{_CORE} AS c "
+            f"LEFT JOIN {schema}.{_DOCS} AS d ON d.{_ROW} = c.{_ROW}")
 
 
 def _csv_chunks(table: pa.Table, rows_per_chunk: int = 65536):
@@ -74,6 +100,37 @@ def _refuse_nul(name: str, table: pa.Table) -> None:
                             f"which PostgreSQL text cannot store")
 
 
+#: The characters other than A-Z that Unicode lowercases into ASCII: İ (to i and U+0307), Kelvin sign (to k).
+_INTO_ASCII = ("\u0130", "\u212a")
+
+
+def _lower(value: exp.Expression, collation: str) -> exp.Expression:
+    return exp.Lower(this=exp.Collate(this=value, expression=exp.Identifier(this=collation, quoted=True)))
+
+
+def _unicode_lower(node: exp.Expression, collation: str) -> exp.Expression:
+    """``lower()`` with a Unicode collation (the columns' "C" lowercases ASCII only).
+
+    ``search``'s test ``strpos(lower(x), term) > 0`` with an ASCII ``term`` first tests ``x``
+    lowercased under "C", a byte loop where ICU's lowercasing is a library call per value: only
+    ASCII letters, the Kelvin sign (to k) and İ (to i and a combining dot) lower into ASCII, so
+    without the last two the "C" test is necessary for the exact one.
+    """
+    if (isinstance(node, exp.GT) and isinstance(node.this, exp.StrPosition) and node.expression == exp.Literal.number(0)
+            and isinstance(node.this.this, exp.Lower) and isinstance(node.this.args.get("substr"), exp.Literal)
+            and node.this.args["substr"].is_string and node.this.args["substr"].this.isascii()):
+        value, term = node.this.this.this, node.this.args["substr"]
+        found = lambda lowered: exp.GT(this=exp.StrPosition(this=lowered, substr=term.copy()),  # noqa: E731
+                                       expression=exp.Literal.number(0))
+        folds = exp.or_(*(exp.GT(this=exp.StrPosition(this=value.copy(), substr=exp.Literal.string(c)),
+                                 expression=exp.Literal.number(0)) for c in _INTO_ASCII))
+        return (exp.Case().when(exp.or_(found(_lower(value.copy(), "C")), folds), found(_lower(value, collation)))
+                .else_(exp.false()))
+    if isinstance(node, exp.Lower):
+        return _lower(node.this, collation)
+    return node
+
+
 class PostgresEngine(Engine):
     """PostgreSQL holding the flat layout in schema ``schema`` (created here, dropped by :meth:`close`)."""
 
@@ -81,6 +138,7 @@ class PostgresEngine(Engine):
 
     def __init__(self, tables: dict[str, pa.Table], dsn: str, *, schema: str | None = None) -> None:
         import psycopg
+        import pyarrow as pa
 
         self.schema = schema or f"filterql_{uuid.uuid4().hex[:12]}"
         if not _SCHEMA_NAME.fullmatch(self.schema):
@@ -93,13 +151,21 @@ class PostgresEngine(Engine):
             self.con.execute(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
             self.con.execute(f"CREATE SCHEMA {self.schema}")
             for name, table in tables.items():
-                self.con.execute(_ddl(self.schema, name))
-                cols = ", ".join(_columns(name))
-                with self.con.cursor().copy(f"COPY {self.schema}.{name} ({cols}) FROM STDIN (FORMAT csv)") as copy:
-                    for chunk in _csv_chunks(table.select(list(_columns(name)))):
-                        copy.write(chunk)
-        for name in tables:
-            self.con.execute(f"ANALYZE {self.schema}.{name}")
+                if name == layout.RUNS:
+                    table = table.append_column(_ROW, pa.array(range(table.num_rows), pa.int64()))
+                for stored, columns in _create(self.schema, name):
+                    self.con.execute(_ddl(self.schema, stored, columns))
+                    with self.con.cursor().copy(f"COPY {self.schema}.{stored} ({', '.join(columns)}) "
+                                                f"FROM STDIN (FORMAT csv)") as copy:
+                        for chunk in _csv_chunks(table.select(columns)):
+                            copy.write(chunk)
+            self.con.execute(f"ALTER TABLE {self.schema}.{_DOCS} ADD PRIMARY KEY ({_ROW})")
+            self.con.execute(_runs_view(self.schema))
+            for name, columns in _INDEXES.items():
+                self.con.execute(f"CREATE INDEX ON {self.schema}.{name} {columns}")
+        for stored in (_CORE, _DOCS, layout.TAGS, layout.ENTRIES):
+            # VACUUM sets the visibility map, without which an index-only scan visits the table anyway.
+            self.con.execute(f"VACUUM ANALYZE {self.schema}.{stored}")
         self.con.execute(f"SET search_path TO {self.schema}")
         # `id IN (subquery)` under OR is a hashed subplan only when the hash fits in work_mem; the
         # default (4 MB) turns search over 100,000 runs into one entry scan per run.
@@ -113,13 +179,7 @@ class PostgresEngine(Engine):
     def render(self, query: exp.Expression) -> str:
         collation = self._lower_collation
         if collation is not None:
-            # Lowercase with a Unicode collation: the columns' "C" lowercases ASCII only.
-            def unicode_lower(node: exp.Expression) -> exp.Expression:
-                if isinstance(node, exp.Lower):
-                    return exp.Lower(this=exp.Collate(this=node.this, expression=exp.Identifier(this=collation, quoted=True)))
-                return node
-
-            query = query.transform(unicode_lower)
+            query = query.transform(lambda node: _unicode_lower(node, collation))
         return super().render(query)
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:

@@ -20,6 +20,7 @@ from ..validator import check
 from . import layout
 from .compile import compile_where, run_alias
 from .dialects import render
+from .exprs import positive
 
 __all__ = ["build_query", "query_sql", "to_sql", "where_clause", "FilterArg"]
 
@@ -38,7 +39,7 @@ def _semi_join(alias: str, outer: str, inner: str, typed: ast.Expr, depth: int,
     sub_alias = run_alias(depth)
     sub = (exp.select(exp.column(inner, table=sub_alias))
            .from_(exp.to_table(layout.RUNS).as_(sub_alias))
-           .where(compile_where(typed, sub_alias, search_limit=search_limit, nested=nested)))
+           .where(positive(compile_where(typed, sub_alias, search_limit=search_limit, nested=nested))))
     return exp.In(this=exp.column(outer, table=alias), query=sub.subquery())
 
 
@@ -64,7 +65,7 @@ def query_sql(query: RunQuery, *, columns: Sequence[str] = ("id",), nested: bool
         conds.append(_semi_join(alias, "trace_id", "trace_id", query.tree_filter, 2, limit, nested))
     sql = exp.select(*(exp.column(c, table=alias) for c in columns)).from_(exp.to_table(layout.RUNS).as_(alias))
     if conds:
-        sql = sql.where(exp.and_(*(exp.paren(c) if isinstance(c, exp.Or) else c for c in conds)))
+        sql = sql.where(positive(exp.and_(*(exp.paren(c) if isinstance(c, exp.Or) else c for c in conds))))
     if not ordered:
         return sql
     sql = sql.order_by(exp.Ordered(this=exp.column("start_time_us", table=alias), desc=True),
