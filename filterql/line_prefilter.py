@@ -305,12 +305,29 @@ def _source_of(condition: Condition, names: dict[bytes, str]) -> str:
     return "(" + joiner.join(_source_of(part, names) for part in condition.parts) + ")"
 
 
+def _anchor_choices(condition: Condition) -> list[list[Needle]]:
+    """Sets of needles, each such that every line meeting ``condition`` holds one of its needles: all of
+    an ``or``'s (one set from each part), or any part's set for an ``and``."""
+    if isinstance(condition, Needle):
+        return [[condition]]
+    if isinstance(condition, Either):
+        return [[n for part in condition.parts for n in _anchor_choices(part)[0]]]
+    return [choice for part in condition.parts for choice in _anchor_choices(part)][:_MAX_CHOICES]
+
+
+#: How many anchor sets a reader may compare on the first block.
+_MAX_CHOICES = 4
+
+
 LineTest = Callable[[bytes], bool]
 
 
 def line_test(condition: MaybeCondition) -> LineTest | None:
     """``test(raw) -> bool``, false only for a line that cannot meet ``condition``; None when every line
-    may (no condition)."""
+    may (no condition). ``test.anchors`` and ``test.folded_anchors``: every line it passes holds one of
+    ``anchors``, or one of ``folded_anchors`` once lowered (the escapes that let a line pass are anchors).
+    ``test.anchor_choices`` lists such pairs (for an ``and``, one per part): a reader may use the one
+    whose anchors are the rarest in its data (the first pair is ``anchors``, ``folded_anchors``)."""
     if condition is None:
         return None
     needles = _needles(condition)
@@ -318,10 +335,12 @@ def line_test(condition: MaybeCondition) -> LineTest | None:
     namespace: dict[str, Any] = {name: text for text, name in names.items()}
     # A line with an escape, or with a character that lowers into ASCII a folded needle holds, passes.
     escapes = ["(b'\\\\' in raw and b'\\\\u' in raw)"]
+    anchors = [b"\\u"]
     folded = "".join(n.text.decode() for n in needles if n.folded)
     for char, lowered in LOWERS_INTO_ASCII.items():
         if lowered in folded:
             escapes.append(f"{char.encode('utf-8')!r} in raw")
+            anchors.append(char.encode("utf-8"))
     lines = ["def _test(raw):"]
     if folded:
         lines.append("    low = raw.lower()")
@@ -329,4 +348,9 @@ def line_test(condition: MaybeCondition) -> LineTest | None:
     exec(builtins.compile("\n".join(lines) + "\n", "<filterql-prefilter>", "exec"), namespace)  # noqa: S102
     test: LineTest = namespace["_test"]
     test.source = "\n".join(lines)  # type: ignore[attr-defined]
+    test.anchor_choices = tuple(  # type: ignore[attr-defined]
+        (tuple(dict.fromkeys([n.text for n in choice if not n.folded] + anchors)),
+         tuple(dict.fromkeys(n.text for n in choice if n.folded)))
+        for choice in _anchor_choices(condition))
+    test.anchors, test.folded_anchors = test.anchor_choices[0]  # type: ignore[attr-defined]
     return test

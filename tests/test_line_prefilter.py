@@ -188,3 +188,45 @@ def test_odd_strings_pass_every_filter_they_match(source):
                 d = _read(line)
                 if d is not None and pred(d):
                     assert test is None or test(line), (source, line)
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(st.lists(st.one_of(odd_runs().map(json.dumps), st.sampled_from(("", " ", "x" * 40, "{", "\\u006c\\u006c\\u006d"))),
+                max_size=12),
+       filters, st.integers(1, 300), st.booleans(), st.booleans())
+def test_picked_lines_are_the_lines_the_test_passes(lines, expr, block, crlf, last_newline):
+    """Cut out of blocks of any size (lines across blocks, longer than a block, the last without LF)."""
+    import io
+
+    from filterql import run_files
+
+    test = line_test(line_condition(lower(check(expr))))
+    if test is None:
+        return
+    data = "".join(line + ("\r\n" if crlf else "\n") for line in lines).encode("utf-8", "surrogatepass")
+    if not last_newline and data:
+        data = data[:-1]
+    want = [(n, raw) for n, raw in enumerate(io.BytesIO(data).readlines(), 1) if test(raw)]
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(run_files, "BLOCK_SIZE", block)
+        assert list(run_files._picked_lines(io.BytesIO(data), test)) == want
+
+
+def test_a_truncated_gzip_fails_at_the_same_line_with_candidates(tmp_path, monkeypatch):
+    import gzip
+
+    from filterql import run_files
+
+    rnd = random.Random(7)
+    lines = [json.dumps({"id": "00000000-0000-4000-8000-000000000001", "trace_id": "00000000-0000-4000-8000-000000000001",
+                         "name": f"{rnd.getrandbits(128):x}", "run_type": "chain", "start_time": "2024-05-01T10:00:00Z"})
+             for _ in range(3000)]
+    path = tmp_path / "runs.jsonl.gz"
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode(), mtime=0)[:50000])
+    monkeypatch.setattr(run_files, "BLOCK_SIZE", 4096)
+    errors = []
+    for validate in ("all", "candidates"):
+        with pytest.raises(run_files.RunSourceError) as e:
+            select(read_runs(path, validate=validate), filter='eq(run_type, "llm")')
+        errors.append(str(e.value))
+    assert errors[0] == errors[1] and "not a readable gzip file" in errors[0]
