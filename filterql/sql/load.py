@@ -29,7 +29,8 @@ from . import layout
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["LoadError", "Source", "connect", "ensure", "lazy_parquet", "make_views", "runs_relation", "load_runs", "load_files", "materialize", "ON_DEMAND", "REQUIRED", "SOURCE"]
+__all__ = ["LoadError", "Source", "connect", "ensure", "lazy_parquet", "load_typed", "make_views", "runs_relation", "load_runs",
+           "load_files", "materialize", "ON_DEMAND", "REQUIRED", "SOURCE"]
 
 SOURCE = "filterql_src"
 _T = TypeVar("_T")
@@ -86,9 +87,12 @@ def _timestamp(text: str) -> str:
     """A naive UTC TIMESTAMP from ISO-8601 ``text``, read only in the spellings the Python reader
     accepts (``coerce.ISO_TIMESTAMP``); NULL for any other text."""
     value = f"CAST(TRY_CAST(upper({text}) AS TIMESTAMPTZ) AS TIMESTAMP)"
-    # An offset may carry the instant out of Python's years 1 to 9999: unreadable on both engines.
-    return (f"CASE WHEN regexp_full_match({text}, {_lit(ISO_TIMESTAMP)}) AND {value} "
-            f"BETWEEN TIMESTAMP '0001-01-01 00:00:00' AND TIMESTAMP '9999-12-31 23:59:59.999999' THEN {value} END")
+    # An offset may carry the instant out of Python's years 1 to 9999 (unreadable on both engines): only
+    # years 0001 and 9999 can leave, so only they pay for the range test.
+    edge = f"starts_with({text}, '0001') OR starts_with({text}, '9999')"
+    return (f"CASE WHEN NOT regexp_full_match({text}, {_lit(ISO_TIMESTAMP)}) THEN NULL WHEN NOT ({edge}) THEN {value} "
+            f"WHEN {value} BETWEEN TIMESTAMP '0001-01-01 00:00:00' AND TIMESTAMP '9999-12-31 23:59:59.999999' "
+            f"THEN {value} END")
 
 
 def _whole(expr: str) -> str:
@@ -96,31 +100,54 @@ def _whole(expr: str) -> str:
     return f"CASE WHEN {expr} = trunc({expr}) THEN TRY_CAST({expr} AS BIGINT) END"
 
 
-def _json_source(relation: str) -> str:
-    """The normalized SELECT over a relation with one JSON column ``j`` per run."""
+#: Members read as text (extracted once per run).
+_TEXTS = _TEXT + _TIMES + _DECIMALS + ("in_dataset",)
+#: The members the normalized source reads from a run's JSON, with the type DuckDB's typed reader
+#: gives each: text as VARCHAR (what ``j ->> name`` gives, but for a number with an exponent or a
+#: fraction, spelled as DuckDB prints a DOUBLE), the others as JSON (what ``j -> name`` gives).
+_TYPED = {**{n: "VARCHAR" for n in _TEXTS},
+          **{n: "JSON" for n in _INTS + ("tags",) + _JSON + ("thread_id",)}}
+_MEMBERS = tuple(_TYPED)
+
+#: ``raw`` of a source read without the documents: a query that needs them (``doc``) fails loudly.
+_NO_DOCUMENTS = "CAST(error('filterql: these runs were loaded without their documents (load_typed)') AS JSON)"
+
+
+def _json_source(relation: str, typed: bool = False) -> str:
+    """The normalized SELECT over a relation with one JSON column ``j`` per run, or (``typed``) with one
+    JSON column per member of :data:`_MEMBERS`, as DuckDB's typed reader gives them (no ``j``).
+
+    One set of expressions for both (:data:`_TYPED` says how the typed members compare; a JSON member
+    is SQL NULL for JSON null, which every expression below reads alike).
+    """
+    member = (lambda n: n) if typed else (lambda n: f"(j -> {_lit(n)})")  # noqa: E731
+    text = (lambda n: n) if typed else (lambda n: f"(j ->> {_lit(n)})")  # noqa: E731
+    # A number's JSON text is its ->> text: a typed member needs no parse for it.
+    number = (lambda n: f"CAST({n} AS VARCHAR)") if typed else text  # noqa: E731
     cols: list[str] = []
     for name in _TEXT:
         cols.append(f"{_uuid_text(name) if name in _UUIDS else name} AS {name}")
     for name in _TIMES:
         # Naive TIMESTAMP in UTC: Parquet's native type, so filters push down into the reader.
-        cols.append(f"{_timestamp(f'(j ->> {_lit(name)})')} AS {name}")
+        cols.append(f"{_timestamp(name)} AS {name}")
     for name in _INTS:
-        member = f"j -> {_lit(name)}"
-        cols.append(f"CASE json_type({member}) WHEN 'BIGINT' THEN TRY_CAST(j ->> {_lit(name)} AS BIGINT) "
-                    f"WHEN 'UBIGINT' THEN TRY_CAST(j ->> {_lit(name)} AS BIGINT) "
-                    f"WHEN 'DOUBLE' THEN {_whole(f'TRY_CAST(j ->> {_lit(name)} AS DOUBLE)')} END AS {name}")
+        cols.append(f"CASE json_type({member(name)}) WHEN 'BIGINT' THEN TRY_CAST({number(name)} AS BIGINT) "
+                    f"WHEN 'UBIGINT' THEN TRY_CAST({number(name)} AS BIGINT) "
+                    f"WHEN 'DOUBLE' THEN {_whole(f'TRY_CAST({number(name)} AS DOUBLE)')} END AS {name}")
     for name in _DECIMALS:
-        cols.append(f"TRY_CAST(j ->> {_lit(name)} AS {layout.DECIMAL_TYPE}) AS {name}")
-    cols.append("TRY_CAST(j ->> 'in_dataset' AS BOOLEAN) AS in_dataset")
-    cols.append("TRY_CAST(j -> 'tags' AS VARCHAR[]) AS tags")
+        cols.append(f"TRY_CAST({name} AS {layout.DECIMAL_TYPE}) AS {name}")
+    cols.append("TRY_CAST(in_dataset AS BOOLEAN) AS in_dataset")
+    cols.append(f"TRY_CAST({member('tags')} AS VARCHAR[]) AS tags")
     for name in _JSON:
-        cols.append(f"(j -> {_lit(name)}) AS {name}")
-    cols.append("j AS raw")
-    cols.append("CAST(j -> 'extra' AS VARCHAR) AS extra_text")
-    cols += [f"CAST(j -> {_lit(n)} AS VARCHAR) AS {n}_text" for n in ("inputs", "outputs")]
-    # Text fields are extracted once below, then normalized (ids) above.
-    texts = ", ".join(f"(j ->> {_lit(name)}) AS {name}" for name in _TEXT)
-    return f"SELECT {', '.join(cols)} FROM (SELECT j, {texts} FROM {relation})"
+        cols.append(f"{member(name)} AS {name}")
+    cols.append(f"{_NO_DOCUMENTS if typed else 'j'} AS raw")
+    cols.append(f"{member('thread_id')} AS own_thread_id")
+    cols.append(f"CAST({member('extra')} AS VARCHAR) AS extra_text")
+    cols += [f"CAST({member(n)} AS VARCHAR) AS {n}_text" for n in ("inputs", "outputs")]
+    # Members read as text are extracted once below, then normalized above.
+    texts = ", ".join(f"{text(name)} AS {name}" for name in _TEXTS)
+    inner = f"* REPLACE ({texts})" if typed else f"j, {texts}"
+    return f"SELECT {', '.join(cols)} FROM (SELECT {inner} FROM {relation})"
 
 
 @attrs.frozen
@@ -209,6 +236,7 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
     cols += [col(n, "BIGINT") for n in _INTS] + [col(n, layout.DECIMAL_TYPE) for n in _DECIMALS]
     cols += [col("in_dataset", "BOOLEAN"), col("tags", "VARCHAR[]")] + [col(n, "JSON") for n in _JSON]
     cols.append("to_json(p) AS raw")
+    cols.append("to_json(p) -> 'thread_id' AS own_thread_id")
     # extra's JSON text, valid or NULL, without the JSON cast: DuckDB keeps Parquet's dictionary
     # encoding through it, so lookups in extra run once per distinct document.
     kind = schema.get("extra", "").upper()
@@ -335,7 +363,7 @@ def _runs_columns() -> dict[str, str]:
     # The first non-null of three metadata keys; only a string value compares as text.
     meta = lambda k: (f"CASE WHEN json_type(extra -> 'metadata' -> {_lit(k)}) <> 'NULL' "  # noqa: E731
                       f"THEN extra -> 'metadata' -> {_lit(k)} END")
-    own = "CASE WHEN json_type(raw -> 'thread_id') <> 'NULL' THEN raw -> 'thread_id' END"  # v2 runs carry it
+    own = "CASE WHEN json_type(own_thread_id) <> 'NULL' THEN own_thread_id END"  # v2 runs carry it
     thread = f"COALESCE({meta('thread_id')}, {meta('session_id')}, {meta('conversation_id')}, {own})"
     exprs = {c: c for c in layout.RUN_COLUMNS}
     exprs.update({f"{t}_us": us(t) for t in _TIMES})
@@ -582,6 +610,36 @@ def load_files(paths: Sequence[PathLike] | PathLike, con: duckdb.DuckDBPyConnect
     return con
 
 
+def load_typed(paths: Sequence[PathLike], con: duckdb.DuckDBPyConnection) -> bool:
+    """Create the layout over JSONL ``paths`` with DuckDB's typed reader, without the runs' documents
+    and unchecked, when that reader reads the files as :func:`load_files` does; else create nothing
+    and return False (docs/engines.md "JSONL").
+
+    The typed reader parses each line once, into the members the source reads (:data:`_MEMBERS`),
+    and never sees the others. So it is used only when no record nests past ``MAX_RUN_DEPTH`` (one
+    pass over the lines, which also fails on malformed JSON). What it alone refuses (a duplicate
+    key, a line that is not an object) fails the query. Whoever queries must check that every
+    record is a run (``REQUIRED``), as ``filterql match --ids-only`` does in its one query, and on
+    any failure load the files with :func:`load_files`, which decides and reports.
+    """
+    items = [os.fspath(p) for p in paths]
+    if not items or any(not Path(p).is_file() or file_kind(p) != "json" for p in items):
+        return False
+    files = ", ".join(_lit(p) for p in items)
+    _register_depth_test(con)
+    try:
+        deep = con.execute(f"SELECT count(*) FROM read_json_objects([{files}], format = 'newline_delimited') AS t(j) "
+                           f"WHERE {_too_deep('j')}").fetchall()[0][0]
+    except Exception:  # duckdb.Error: malformed or unreadable, as load_files will report
+        return False
+    if deep:
+        return False
+    columns = ", ".join(f"{_lit(n)}: {_lit(_TYPED[n])}" for n in _MEMBERS)
+    reader = f"read_json([{files}], format = 'newline_delimited', records = true, columns = {{{columns}}})"
+    _create_layout(con, _json_source(reader, typed=True))
+    return True
+
+
 def _explained(paths: Sequence[str], error: LoadError) -> LoadError:
     """The Python reader's ``file:line: why`` for the first invalid record when it finds one, so both
     engines report the same record the same way; else ``error`` (README "Run files")."""
@@ -601,15 +659,21 @@ def _register_depth_test(con: duckdb.DuckDBPyConnection) -> None:
     con.create_function("filterql_too_deep", too_deep, ["VARCHAR"], "BOOLEAN", side_effects=False)
 
 
-def _within_depth(j: str) -> str:
-    """``j``, or NULL (an invalid record) when it nests past ``MAX_RUN_DEPTH``, as the Python reader decides.
+def _too_deep(j: str) -> str:
+    """Whether JSON ``j`` nests past ``MAX_RUN_DEPTH``, as the Python reader decides.
 
     Only a record long enough and with enough brackets reaches the exact (Python) test.
     """
     text = f"CAST({j} AS VARCHAR)"
     brackets = f"strlen({text}) - strlen(replace(replace({text}, '[', ''), '{{', ''))"
+    # CASE, not AND: a WHERE clause's conjuncts may be reordered, which could call Python on every record.
     return (f"CASE WHEN strlen({text}) > {2 * MAX_RUN_DEPTH} AND {brackets} > {MAX_RUN_DEPTH} "
-            f"AND filterql_too_deep({text}) THEN NULL ELSE {j} END")
+            f"THEN filterql_too_deep({text}) ELSE false END")
+
+
+def _within_depth(j: str) -> str:
+    """``j``, or NULL (an invalid record) when it nests past ``MAX_RUN_DEPTH``."""
+    return f"CASE WHEN {_too_deep(j)} THEN NULL ELSE {j} END"
 
 
 def _parquet_statistics_say_complete(con: duckdb.DuckDBPyConnection, paths: Sequence[str]) -> bool:
