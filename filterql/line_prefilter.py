@@ -327,7 +327,8 @@ def line_test(condition: MaybeCondition) -> LineTest | None:
     may (no condition). ``test.anchors`` and ``test.folded_anchors``: every line it passes holds one of
     ``anchors``, or one of ``folded_anchors`` once lowered (the escapes that let a line pass are anchors).
     ``test.anchor_choices`` lists such pairs (for an ``and``, one per part): a reader may use the one
-    whose anchors are the rarest in its data (the first pair is ``anchors``, ``folded_anchors``)."""
+    whose anchors are the rarest in its data (the first pair is ``anchors``, ``folded_anchors``).
+    ``test.anchors_decide``: every line holding one of them passes (the test need not be called)."""
     if condition is None:
         return None
     needles = _needles(condition)
@@ -353,4 +354,7 @@ def line_test(condition: MaybeCondition) -> LineTest | None:
          tuple(dict.fromkeys(n.text for n in choice if n.folded)))
         for choice in _anchor_choices(condition))
     test.anchors, test.folded_anchors = test.anchor_choices[0]  # type: ignore[attr-defined]
+    # A needle, or an or of needles: a line holding an anchor passes, no need to test it again.
+    test.anchors_decide = isinstance(condition, Needle) or isinstance(condition, Either) and all(  # type: ignore[attr-defined]
+        isinstance(part, Needle) for part in condition.parts)
     return test

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
+import operator
 import re
 import sys
 import zlib
@@ -44,7 +45,7 @@ PathLike = Union[str, Path]
 VALIDATE = ("all", "candidates")
 #: A test of a line's bytes, false only for a line whose run cannot be wanted; it has ``anchors``
 #: and ``folded_anchors``: every line it passes holds one of ``anchors``, or one of ``folded_anchors``
-#: once lowered (ASCII) (:func:`filterql.line_prefilter.line_test` builds them).
+#: once lowered (ASCII), ``anchor_choices`` and ``anchors_decide`` (:func:`filterql.line_prefilter.line_test`).
 LineTest = Callable[[bytes], bool]
 #: Bytes read at a time when a line test picks the lines.
 BLOCK_SIZE = 1 << 20
@@ -68,11 +69,19 @@ class RunSourceError(FilterError):
         return out + (f"\nhint: {self.hint}" if self.hint else "")
 
 
+#: The required fields' values of a run, as a tuple (there are several).
+_REQUIRED_VALUES = operator.itemgetter(*R.REQUIRED)
+
+
 def check_run(run: Any) -> str | None:
     """Why ``run`` is not a usable run dict, or None when it is."""
     if not isinstance(run, dict):
         return f"expected a JSON object, found {type(run).__name__}"
-    if None in map(run.get, R.REQUIRED):  # the common case, valid, with one C-level pass
+    try:
+        complete = None not in _REQUIRED_VALUES(run)  # the common case, in one C call
+    except KeyError:
+        complete = False
+    if not complete:
         missing = [f for f in R.REQUIRED if run.get(f) is None]
         return f"run is missing required field{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
     if R.timestamp(run["start_time"]) is None:
@@ -349,6 +358,7 @@ def _picked_lines(fh: IO[bytes], test: LineTest) -> Iterator[tuple[int, bytes]]:
     by an ASCII case-insensitive pattern, which costs less than lowering the block.
     """
     finders: list[Callable[[bytes], Callable[[int], int]]] | None = None
+    decided: bool = test.anchors_decide  # type: ignore[attr-defined]
     number = 0  # lines before the block
     rest = b""
     while True:
@@ -374,7 +384,7 @@ def _picked_lines(fh: IO[bytes], test: LineTest) -> Iterator[tuple[int, bytes]]:
             number += block.count(b"\n", at, start)
             at = start
             line = block[start:block.find(b"\n", start) + 1 or len(block)]
-            if test(line):
+            if decided or test(line):
                 yield number + 1, line
         number += block.count(b"\n", at)
 
