@@ -16,7 +16,9 @@ One run, one machine, synthetic data from a fixed seed (nothing is downloaded):
 8. memory — peak RSS of ``filterql match --ids-only`` over generated JSONL runs, with and without a
    filter, on both engines (:mod:`benchmarks.memory_bench`);
 9. each engine against its own hand-written query, data loaded: DuckDB on one open connection,
-   PostgreSQL (a throwaway server) and Spark (local) (:mod:`benchmarks.server_engines`).
+   PostgreSQL (a throwaway server) and Spark (local) (:mod:`benchmarks.server_engines`);
+10. JSONL — ``json.loads`` and ``orjson.loads`` per line, ``filterql match --ids-only`` on both engines and
+   the hand-written DuckDB query over ``read_json_auto`` (:mod:`benchmarks.jsonl_bench`).
 
 Every time is the best of a few repeats (the machine may be shared). ``--quick``
 uses smaller sizes (printed, and stored in the JSON); ``--tiny`` is for the
@@ -58,6 +60,9 @@ TARGETS: dict[str, tuple[float, str]] = {
     "parse_error_growth_4x": (5.0, "max"),
     "serve_http_ratio_vs_in_process": (1.25, "max"),
     "match_ids_only_peak_mb": (300.0, "max"),
+    "jsonl_python_vs_orjson_parse": (1.0, "min"),
+    "jsonl_python_vs_orjson_parse_no_filter": (0.8, "min"),
+    "jsonl_duckdb_ratio_vs_handwritten": (1.5, "max"),
 }
 
 #: Sizes per mode. ``cel_runs`` / ``cel_python_runs``: the CEL engines take 10-6000 µs a run, so
@@ -66,15 +71,15 @@ MODES: dict[str, dict[str, Any]] = {
     "full": {"parse_number": 500, "parse_repeat": 5, "eval_runs": 200_000, "cel_runs": 10_000,
              "cel_python_runs": 1_000, "engine_sizes": (100_000, 1_000_000), "tree_runs": 200_000, "repeat": 3,
              "startup_rounds": 21, "parse_operands": 10_000, "serve_runs": 1_000_000, "serve_repeat": 15,
-             "memory_runs": 2_000_000, "server_runs": 100_000},
+             "memory_runs": 2_000_000, "server_runs": 100_000, "jsonl_runs": 200_000},
     "quick": {"parse_number": 100, "parse_repeat": 3, "eval_runs": 100_000, "cel_runs": 2_000,
               "cel_python_runs": 300, "engine_sizes": (100_000, 1_000_000), "tree_runs": 100_000, "repeat": 3,
               "startup_rounds": 11, "parse_operands": 10_000, "serve_runs": 200_000, "serve_repeat": 9,
-              "memory_runs": 200_000, "server_runs": 100_000, "python_runs": 50_000},
+              "memory_runs": 200_000, "server_runs": 100_000, "python_runs": 50_000, "jsonl_runs": 50_000},
     "tiny": {"parse_number": 3, "parse_repeat": 1, "eval_runs": 600, "cel_runs": 100,
              "cel_python_runs": 30, "engine_sizes": (300, 600), "tree_runs": 600, "repeat": 1,
              "startup_rounds": 1, "parse_operands": 200, "serve_runs": 600, "serve_repeat": 1,
-             "memory_runs": 300, "server_runs": 300},
+             "memory_runs": 300, "server_runs": 300, "jsonl_runs": 300},
 }
 
 
@@ -252,6 +257,17 @@ def bench_memory(n: int, seed: int) -> dict[str, Any]:
     return {"runs": n, "rows": rows, "peak_mb": max(r["peak_mb"] for r in rows)}
 
 
+# --- 10. JSONL ---------------------------------------------------------------------------------
+
+def bench_jsonl(n: int, repeat: int, seed: int) -> dict[str, Any]:
+    from . import jsonl_bench
+
+    print("\n10. JSONL: raw parse rates, both engines and the hand-written DuckDB query, CPU time")
+    result = jsonl_bench.measure(n, repeat, seed)
+    jsonl_bench.report(result)
+    return result
+
+
 # --- report -----------------------------------------------------------------------------------
 
 def headline(results: dict[str, Any]) -> dict[str, float]:
@@ -274,6 +290,9 @@ def headline(results: dict[str, Any]) -> dict[str, float]:
         "parse_error_growth_4x": results["parse_growth"]["unclosed"]["growth"],
         "serve_http_ratio_vs_in_process": results["serve"]["ratio_max"],
         "match_ids_only_peak_mb": results["memory"]["peak_mb"],
+        **{key: results["jsonl"][key] for key in ("jsonl_python_vs_orjson_parse",
+                                                  "jsonl_python_vs_orjson_parse_no_filter",
+                                                  "jsonl_duckdb_ratio_vs_handwritten")},
     }
 
 
@@ -326,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     results["serve"] = bench_serve(cfg["serve_runs"], cfg["serve_repeat"], args.seed)
     results["memory"] = bench_memory(cfg["memory_runs"], args.seed)
     results["own"] = bench_own_handwritten(cfg["engine_sizes"][-1], cfg["server_runs"], cfg["repeat"], args.seed)
+    results["jsonl"] = bench_jsonl(cfg["jsonl_runs"], cfg["repeat"], args.seed)
 
     keys = headline(results)
     print_summary(keys)

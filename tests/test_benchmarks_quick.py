@@ -12,7 +12,8 @@ KEYS = ("parse_speedup_vs_langchain", "eval_ratio_vs_lambda", "eval_speedup_vs_r
         "eval_speedup_vs_cel_python", "duckdb_speedup_vs_python", "duckdb_ratio_vs_handwritten_sql",
         "duckdb_worst_filter_ratio", "duckdb_open_ratio_vs_same_connection", "postgres_ratio_vs_handwritten_sql",
         "spark_ratio_vs_handwritten_sql", "tree_filter_growth_2x", "check_startup_ratio_vs_import",
-        "parse_linear_growth_4x", "parse_error_growth_4x", "serve_http_ratio_vs_in_process", "match_ids_only_peak_mb")
+        "parse_linear_growth_4x", "parse_error_growth_4x", "serve_http_ratio_vs_in_process", "match_ids_only_peak_mb",
+        "jsonl_python_vs_orjson_parse", "jsonl_python_vs_orjson_parse_no_filter", "jsonl_duckdb_ratio_vs_handwritten")
 
 
 def test_tiny_run_writes_every_key_and_a_chart(tmp_path: Path) -> None:
