@@ -30,6 +30,7 @@ LAZY_IMPORTS = {
     ("filterql.sql.spark_engine", "pyspark"): "optional extra: filterql[spark]",
     ("filterql.sql.postgres_engine", "psycopg"): "optional extra: filterql[postgres]",
     ("filterql.sql.postgres_engine", "pyarrow"): "optional extra: filterql[sql]",
+    ("filterql.sql.spark_engine", "pyarrow"): "optional extra: filterql[sql]",
     ("filterql.run_files", "pyarrow"): "optional extra: filterql[parquet]",
     ("filterql.cli", "tqdm"): "optional extra: filterql[progress]",
     ("filterql.server.launch", "tqdm"): "optional extra: filterql[progress]",

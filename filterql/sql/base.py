@@ -33,7 +33,7 @@ def _frozen(value: Any) -> Hashable:
     return value
 
 
-#: Compiled queries by (arguments, nested), shared by every engine of the process: a filter
+#: Compiled queries by (arguments, layout), shared by every engine of the process: a filter
 #: ``select_sql`` ran before is neither validated nor compiled again (each engine still renders).
 _COMPILED: OrderedDict[Hashable, exp.Select] = OrderedDict()
 _COMPILED_LOCK = threading.Lock()
@@ -45,18 +45,20 @@ def _remember(cache: OrderedDict[Hashable, _T], key: Hashable, value: _T) -> Non
         cache.popitem(last=False)
 
 
-def _compiled(key: Hashable | None, nested: bool, arguments: dict[str, Any]) -> exp.Select:
-    """``query_sql`` of ``list_runs`` ``arguments`` (``key``: their frozen form, None if unhashable)."""
+def _compiled(key: Hashable | None, engine: Engine, arguments: dict[str, Any]) -> exp.Select:
+    """``query_sql`` of ``list_runs`` ``arguments`` for ``engine``'s layout (``key``: the arguments'
+    frozen form, None if unhashable)."""
     if key is None:
-        return query_sql(list_runs_query(**arguments), nested=nested)
+        return engine.query_sql(list_runs_query(**arguments))
+    key = (key, engine.nested, engine.tag_array)
     with _COMPILED_LOCK:
-        query = _COMPILED.get((key, nested))
+        query = _COMPILED.get(key)
         if query is not None:
-            _COMPILED.move_to_end((key, nested))
+            _COMPILED.move_to_end(key)
             return query
-    query = query_sql(list_runs_query(**arguments), nested=nested)
+    query = engine.query_sql(list_runs_query(**arguments))
     with _COMPILED_LOCK:
-        _remember(_COMPILED, (key, nested), query)
+        _remember(_COMPILED, key, query)
     return query
 
 
@@ -74,10 +76,16 @@ class Engine:
 
     #: Whether the engine holds DuckDB's nested layout (layout.NESTED_COLUMNS and macros).
     nested = False
+    #: Whether its ``runs`` has the nested layout's ``tags`` array (every nested layout has).
+    tag_array = False
+
+    def query_sql(self, query: RunQuery, **options: Any) -> exp.Select:
+        """:func:`filterql.sql.query.query_sql` for this engine's layout."""
+        return query_sql(query, nested=self.nested, tag_array=self.tag_array, **options)
 
     def ids(self, query: RunQuery) -> list[str]:
         """Ids (canonical text) of the runs ``query`` returns, in result order."""
-        return [row[0] for row in self.rows(self.render(query_sql(query, nested=self.nested)))]
+        return [row[0] for row in self.rows(self.render(self.query_sql(query)))]
 
     def select_ids(self, **arguments: Any) -> list[str]:
         """Ids of the runs matching ``list_runs`` arguments, in result order."""
@@ -94,7 +102,7 @@ class Engine:
         orders them in bounded memory, as for the Python engine.
         """
         columns = ("start_time_us", "id") if ids_only else ("start_time_us", "id", layout.DOC)
-        rows = self.stream(self.render(query_sql(query, columns=columns, nested=self.nested, ordered=False)))
+        rows = self.stream(self.render(self.query_sql(query, columns=columns, ordered=False)))
         if ids_only:
             yield from ordered_ids(rows, query.limit)  # type: ignore[arg-type]
             return
@@ -112,7 +120,7 @@ class Engine:
         """Child ids of each run ``query`` returns, in the order they ran (``start_time``, then id)."""
         child = "filterql_child"
         col = lambda name: exp.column(name, table=child)  # noqa: E731
-        matched = query_sql(query, nested=self.nested).subquery()
+        matched = self.query_sql(query).subquery()
         sql = (exp.select(col("parent_run_id"), col("id")).from_(exp.to_table(layout.RUNS).as_(child))
                .where(exp.In(this=col("parent_run_id"), query=matched))
                .order_by(col("start_time_us"), col("id")))
@@ -134,7 +142,7 @@ class Engine:
             key = None
         text = cache.get(key) if key is not None else None
         if text is None:
-            text = self.render(_compiled(key, self.nested, arguments))
+            text = self.render(_compiled(key, self, arguments))
             if key is not None:
                 _remember(cache, key, text)
         elif key is not None:

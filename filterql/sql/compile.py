@@ -120,14 +120,13 @@ def _compile_is_root(node: plan.IsRoot, ctx: _Ctx) -> exp.Expression:
 
 
 def _compile_tags_any(node: plan.TagsAny, ctx: _Ctx) -> exp.Expression:
-    if ctx.nested:
-        overlap = exp.ArrayOverlaps(this=_col("tags", ctx.run), expression=exp.Array(expressions=[_str(v) for v in node.values]))
-        return _safe(overlap, ctx)
+    if ctx.tag_array:
+        return _safe(_or([exp.ArrayContains(this=_col("tags", ctx.run), expression=_str(v)) for v in node.values]), ctx)
     return _tags(ctx, exp.In(this=_col("tag", "e"), expressions=[_str(v) for v in node.values]))
 
 
 def _compile_tag_has(node: plan.TagHas, ctx: _Ctx) -> exp.Expression:
-    if ctx.nested:
+    if ctx.tag_array:
         return _safe(exp.ArrayContains(this=_col("tags", ctx.run), expression=_str(node.value)), ctx)
     return _tags(ctx, exp.EQ(this=_col("tag", "e"), expression=_str(node.value)))
 
@@ -168,6 +167,7 @@ def _search_term(term: str, field: str | None, ctx: _Ctx) -> exp.Expression:
     if ctx.nested:
         entry = lambda fams: _or([  # noqa: E731
             _paren(_safe(_doc_contains(f, term, ctx), ctx)) for f in fams])
+    if ctx.tag_array:
         tags = lambda: _safe(_tags_contain(term, ctx), ctx)  # noqa: E731
     if field is None:
         return _or([
@@ -206,7 +206,7 @@ def _tags_contain(term: str, ctx: _Ctx) -> exp.Expression:
     t = exp.to_identifier("t")
     matching = exp.ArrayFilter(this=_col("tags", ctx.run),
                                expression=exp.Lambda(this=_contains(t, term, ctx), expressions=[t]))
-    return exp.GT(this=exp.Length(this=matching), expression=_int(0))
+    return exp.GT(this=exp.ArraySize(this=matching), expression=_int(0))
 
 
 def _compile_search(node: plan.Search, ctx: _Ctx) -> exp.Expression:
@@ -244,10 +244,11 @@ def compile_plan(node: plan.Plan, ctx: _Ctx) -> exp.Expression:
 
 
 def compile_where(typed: ast.Expr, run: str = "r", *, search_limit: int | None = None,
-                  nested: bool = False) -> exp.Expression:
+                  nested: bool = False, tag_array: bool = False) -> exp.Expression:
     """The checked filter ``typed`` as a boolean over the ``runs`` row aliased ``run``.
 
     ``nested`` targets DuckDB's nested layout (docs/sql.md); the default is the
-    flat layout every engine has.
+    flat layout every engine has; ``tag_array``, the flat layout with ``runs.tags`` as an array.
     """
-    return compile_plan(lower(typed), _Ctx(run=run, search_limit=search_limit, nested=nested))
+    return compile_plan(lower(typed), _Ctx(run=run, search_limit=search_limit, nested=nested,
+                                           tag_array=nested or tag_array))

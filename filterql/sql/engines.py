@@ -85,10 +85,12 @@ class DuckDBEngine(Engine):
         while batch := cursor.fetchmany(10_000):
             yield from batch
 
-    def tables(self) -> dict[str, pa.Table]:
-        """The flat layout as Arrow tables (for the other engines)."""
+    def tables(self, extra: Sequence[str] = ()) -> dict[str, pa.Table]:
+        """The flat layout as Arrow tables (for the other engines); ``runs`` also gets the ``extra``
+        columns of :data:`filterql.sql.layout.NESTED_COLUMNS`."""
         self.views()
-        columns = {layout.RUNS: ", ".join(layout.RUN_COLUMNS)}
+        self._made |= ensure(self.con, set(_TABLES) - self._made)
+        columns = {layout.RUNS: ", ".join([*layout.RUN_COLUMNS, *extra])}
         return {name: self.con.sql(f"SELECT {columns.get(name, '*')} FROM {name}").to_arrow_table()
                 for name in _TABLES}
 
@@ -174,9 +176,9 @@ def open_engine(source: Iterable[Any] | Sequence[PathLike] | PathLike, engine: s
             materialize(con)
         return duck
     materialize(con)
-    tables = duck.tables()
     if engine == "spark":
-        return SparkEngine(tables, session)
+        return SparkEngine(duck.tables(SparkEngine.extra_columns), session)
+    tables = duck.tables()
     if engine == "postgres":
         return PostgresEngine(tables, dsn, schema=schema)  # type: ignore[arg-type]
     return ClickHouseEngine(tables) if engine == "clickhouse" else DataFusionEngine(tables)

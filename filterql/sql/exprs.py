@@ -34,6 +34,7 @@ class _Ctx:
     negated: bool = False           # under a ``not``: atoms must never be NULL
     search_limit: int | None = None
     nested: bool = False            # DuckDB's nested layout (layout.NESTED_COLUMNS and its macros)
+    tag_array: bool = False         # runs.tags, an array (the nested layout's, and Spark's)
 
     def under_not(self) -> _Ctx:
         return attrs.evolve(self, negated=True)

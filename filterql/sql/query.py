@@ -35,20 +35,22 @@ def where_clause(filter: FilterArg, *, context: str = "filter", alias: str = "r"
 
 
 def _semi_join(alias: str, outer: str, inner: str, typed: ast.Expr, depth: int,
-               search_limit: int | None, nested: bool) -> exp.Expression:
+               search_limit: int | None, nested: bool, tag_array: bool) -> exp.Expression:
     sub_alias = run_alias(depth)
     sub = (exp.select(exp.column(inner, table=sub_alias))
            .from_(exp.to_table(layout.RUNS).as_(sub_alias))
-           .where(positive(compile_where(typed, sub_alias, search_limit=search_limit, nested=nested))))
+           .where(positive(compile_where(typed, sub_alias, search_limit=search_limit, nested=nested,
+                                         tag_array=tag_array))))
     return exp.In(this=exp.column(outer, table=alias), query=sub.subquery())
 
 
 def query_sql(query: RunQuery, *, columns: Sequence[str] = ("id",), nested: bool = False,
-               ordered: bool = True) -> exp.Select:
+               ordered: bool = True, tag_array: bool = False) -> exp.Select:
     """``SELECT columns FROM runs`` answering ``query``, newest ``start_time`` first, ties by id.
 
     ``nested`` targets DuckDB's nested layout (faster there); the default flat
-    layout runs on every engine. ``ordered=False`` leaves out ``ORDER BY`` and
+    layout runs on every engine; ``tag_array`` is the flat layout with ``runs.tags``, an array
+    (Spark's). ``ordered=False`` leaves out ``ORDER BY`` and
     ``LIMIT``: the caller orders (``filterql match`` does, in bounded memory).
     """
     alias = run_alias(0)
@@ -58,11 +60,11 @@ def query_sql(query: RunQuery, *, columns: Sequence[str] = ("id",), nested: bool
     limit = query.search_limit
     conds: list[exp.Expression] = []
     if query.where is not None:
-        conds.append(compile_where(query.where, alias, search_limit=limit, nested=nested))
+        conds.append(compile_where(query.where, alias, search_limit=limit, nested=nested, tag_array=tag_array))
     if query.trace_filter is not None:
-        conds.append(_semi_join(alias, "trace_id", "id", query.trace_filter, 1, limit, nested))
+        conds.append(_semi_join(alias, "trace_id", "id", query.trace_filter, 1, limit, nested, tag_array))
     if query.tree_filter is not None:
-        conds.append(_semi_join(alias, "trace_id", "trace_id", query.tree_filter, 2, limit, nested))
+        conds.append(_semi_join(alias, "trace_id", "trace_id", query.tree_filter, 2, limit, nested, tag_array))
     sql = exp.select(*(exp.column(c, table=alias) for c in columns)).from_(exp.to_table(layout.RUNS).as_(alias))
     if conds:
         sql = sql.where(positive(exp.and_(*(exp.paren(c) if isinstance(c, exp.Or) else c for c in conds))))
