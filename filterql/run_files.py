@@ -316,11 +316,6 @@ def parse_line(raw: bytes, first: bool = False) -> tuple[Any, str | None]:
     """One JSONL line (bytes) as a value, or why it is not a readable line. A BOM may open the file."""
     if first and raw.startswith(_BOM):
         raw = raw[len(_BOM):]
-    if orjson is not None and _orjson_reads_alike(raw):  # parse_json's first step, one call less per line
-        try:
-            return orjson.loads(raw), None
-        except orjson.JSONDecodeError:
-            pass
     return parse_json(raw)
 
 
