@@ -37,8 +37,8 @@ _SCALARS = st.one_of(
 _JSON = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
                                                        st.dictionaries(st.text(max_size=4), inner, max_size=3)),
                      max_leaves=8)
-#: Members read as text: a number there with an exponent or a fraction is the one spelling the
-#: readers print differently (docs/engines.md "JSONL"), so it is left out here.
+#: Members read as text: a float there (``1e-7``) is the one value the readers may spell differently
+#: (docs/engines.md "JSONL"), so it is left out here.
 _TEXT_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.text(max_size=8),
                          st.lists(_SCALARS, max_size=2), _SCALARS.filter(lambda v: not isinstance(v, float)))
 _ABSENT = object()
