@@ -5,7 +5,8 @@ Each example rewrites the conformance runs the ways exports differ: timestamps s
 upper case, braces, without hyphens; token counts as ``5.0``, ``1.5``, ``"7"``, ``1e3``, ``1e30``;
 tags and JSON columns as JSON text instead of arrays and objects; empty objects; the file in
 reverse order. For each file the Python and DuckDB engines return the same ids, in order, for every
-filter, and the same ``--select`` lines and skip count from ``filterql match``.
+filter, and the same ``--select`` lines and skip count from ``filterql match``; without
+``--skip-invalid``, the same ids or the same first invalid run from ``filterql match --ids-only``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ FILTERS = [
     'and(eq(feedback_key, "user_score"), gt(feedback_score, 0))', 'eq(thread_id, "conv-1")',
 ]
 SELECT = "id,name,start_time,total_tokens,tags,parent_run_id,child_run_ids"
+#: The filters whose readings the respellings touch: times, ids, token counts, tags.
+TYPED_FILTERS = [None, 'gt(start_time, "2024-05-01T10:00:01Z")', 'gt(latency, "1s")', "eq(total_tokens, 300)",
+                 'has(tags, "production")', 'eq(trace_id, "77aa5f11-2ccd-54dc-9b0b-ec6e0357edce")']
 
 
 def _instant(text: str) -> datetime:
@@ -110,6 +114,11 @@ def test_python_and_duckdb_agree_on_unusual_run_data(tmp_path, capsys, data):
         arguments = {} if source is None else {"filter": source}
         expected = [uuid_text(r["id"]) for r in filterql.select(reader, **arguments)]
         assert engine.select_ids(**arguments) == expected, source
+    # Without --skip-invalid, --ids-only reads with DuckDB's typed reader (docs/engines.md "JSONL"): same
+    # ids, or the same first invalid run reported.
+    for source in TYPED_FILTERS:
+        argv = ["match", str(path), "--ids-only"] + ([] if source is None else ["--filter", source])
+        assert _match(argv, capsys) == _match(argv + ["--engine", "duckdb"], capsys), source
     for extra in (["--ids-only"], ["--select", SELECT]):
         argv = ["match", str(path), "--skip-invalid", "--filter", "neq(name, null)", *extra]
         python, duckdb = _match(argv, capsys), _match(argv + ["--engine", "duckdb"], capsys)
