@@ -147,15 +147,20 @@ class RunReader:
         if file_kind(name) == "parquet":
             yield from self._parquet(name)
             return
-        # The loop of raw_lines, inlined: this is the per-line path, every call on it counts.
-        number = 0
+        # The loop of raw_lines, inlined: this is the per-line path, every call on it counts. Picked
+        # lines come with their byte offset; the line number of one found invalid is counted then, by
+        # reading the file again (standard input, which cannot be, is numbered as it is read).
+        where = 0
+        numbered = test is None or name == "-"
+        numbers = None if numbered else _LineNumbers(name)
         is_v2, from_v2 = R.is_v2, R.from_v2
         try:
-            with _open_binary(name) as fh:
-                for number, raw in enumerate(fh, 1) if test is None else _picked_lines(fh, test):
+            with _open_binary(name) as fh, contextlib.closing(numbers) if numbers else contextlib.nullcontext():
+                lines = enumerate(fh, 1) if test is None else _picked_lines(fh, test, numbered)
+                for where, raw in lines:
                     if raw.isspace():
                         continue
-                    run, problem = parse_line(raw, first=number == 1)
+                    run, problem = parse_line(raw, first=where == (1 if numbered else 0))
                     if problem is None:
                         if run.__class__ is dict and is_v2(run):
                             run = from_v2(run)
@@ -163,9 +168,10 @@ class RunReader:
                         if problem is None:
                             yield run
                             continue
+                    number = where if numbers is None else numbers.at(where)
                     self._bad(RunSourceError(name, number, *_with_hint(problem, raw)))
         except (OSError, EOFError, zlib.error) as e:
-            raise _read_error(name, number if test is None else _lines_before_error(name), e) from None
+            raise _read_error(name, where if test is None else _lines_before_error(name), e) from None
 
     def _parquet(self, name: str) -> Iterator[dict[str, Any]]:
         try:
@@ -345,8 +351,9 @@ def raw_lines(name: str) -> Iterator[tuple[int, bytes]]:
         raise _read_error(name, number, e) from None
 
 
-def _picked_lines(fh: IO[bytes], test: LineTest) -> Iterator[tuple[int, bytes]]:
-    """(line number, bytes) of the lines of ``fh`` that ``test`` passes, split at LF like ``raw_lines``.
+def _picked_lines(fh: IO[bytes], test: LineTest, numbered: bool = True) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes) of the lines of ``fh`` that ``test`` passes, split at LF like ``raw_lines``;
+    not ``numbered``: (byte offset, bytes), and no LF is counted.
 
     Read in blocks of :data:`BLOCK_SIZE`; only the lines holding one of the test's anchors are cut out
     and tested, so a line that cannot pass costs no Python step of its own. Folded anchors are found
@@ -355,6 +362,7 @@ def _picked_lines(fh: IO[bytes], test: LineTest) -> Iterator[tuple[int, bytes]]:
     finders: list[Callable[[bytes], Callable[[int], int]]] | None = None
     decided: bool = test.anchors_decide  # type: ignore[attr-defined]
     number = 0  # lines before the block
+    offset = 0  # bytes before the block
     rest = b""
     while True:
         chunk = fh.read(BLOCK_SIZE)
@@ -376,12 +384,15 @@ def _picked_lines(fh: IO[bytes], test: LineTest) -> Iterator[tuple[int, bytes]]:
             _add_line_starts(block, starts, finder(block))
         at = 0
         for start in sorted(starts):
-            number += block.count(b"\n", at, start)
-            at = start
+            if numbered:
+                number += block.count(b"\n", at, start)
+                at = start
             line = block[start:block.find(b"\n", start) + 1 or len(block)]
             if decided or test(line):
-                yield number + 1, line
-        number += block.count(b"\n", at)
+                yield (number + 1, line) if numbered else (offset + start, line)
+        if numbered:
+            number += block.count(b"\n", at)
+        offset += len(block)
 
 
 def _finders(exact: tuple[bytes, ...], folded: tuple[bytes, ...]) -> list[Callable[[bytes], Callable[[int], int]]]:
@@ -433,6 +444,32 @@ def _add_line_starts(block: bytes, starts: set[int], find: Callable[[int], int])
         if end < 0:
             break
         i = find(end + 1)
+
+
+class _LineNumbers:
+    """Line numbers of byte offsets of a file, asked in increasing order, counted by reading it again."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.file: IO[bytes] | None = None
+        self.offset = 0
+        self.lines = 0  # LFs before offset
+
+    def at(self, offset: int) -> int:
+        """The number of the line starting at byte ``offset``."""
+        if self.file is None:
+            self.file = _open_binary(self.name).__enter__()
+        while self.offset < offset:
+            chunk = self.file.read(min(BLOCK_SIZE, offset - self.offset))
+            if not chunk:
+                break
+            self.lines += chunk.count(b"\n")
+            self.offset += len(chunk)
+        return self.lines + 1
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
 
 
 def _lines_before_error(name: str) -> int:

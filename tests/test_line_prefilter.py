@@ -230,3 +230,45 @@ def test_a_truncated_gzip_fails_at_the_same_line_with_candidates(tmp_path, monke
             select(read_runs(path, validate=validate), filter='eq(run_type, "llm")')
         errors.append(str(e.value))
     assert errors[0] == errors[1] and "not a readable gzip file" in errors[0]
+
+
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(("run", "run", "chain", "broken", "no id", "blank")), min_size=1, max_size=20),
+       st.integers(1, 400), st.booleans(), st.booleans())
+def test_invalid_candidate_lines_are_reported_at_their_line(tmp_path, kinds, block, bom, crlf):
+    """Every line that may match is checked and reported as validate="all" reports it: same line numbers
+    (counted again from the file), same messages, same runs; a BOM still opens the file."""
+    from filterql import run_files
+
+    base = {"id": "00000000-0000-4000-8000-000000000001", "trace_id": "00000000-0000-4000-8000-000000000001",
+            "name": "x", "run_type": "llm", "start_time": "2024-05-01T10:00:00Z"}
+    text = {"run": json.dumps(base), "chain": json.dumps({**base, "run_type": "chain"}),
+            "broken": json.dumps(base)[:-3], "no id": json.dumps({k: v for k, v in base.items() if k != "id"}),
+            "blank": "  "}
+    data = (b"\xef\xbb\xbf" if bom else b"") + "".join(text[k] + ("\r\n" if crlf else "\n") for k in kinds).encode()
+    path = tmp_path / "runs.jsonl"
+    path.write_bytes(data)
+    results = []
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(run_files, "BLOCK_SIZE", block)
+        for validate in ("all", "candidates"):
+            reader = read_runs(path, skip_invalid=True, validate=validate)
+            found = select(reader, filter='eq(run_type, "llm")')
+            results.append(([r["id"] for r in found], reader.skipped, [str(p) for p in reader.problems]))
+    assert results[0] == results[1]
+
+
+def test_standard_input_candidates_are_numbered_as_read():
+    import subprocess
+    import sys
+
+    base = {"id": "00000000-0000-4000-8000-000000000001", "trace_id": "00000000-0000-4000-8000-000000000001",
+            "name": "x", "run_type": "llm", "start_time": "2024-05-01T10:00:00Z"}
+    data = "\n".join([json.dumps({**base, "run_type": "chain"})] * 3 + [json.dumps(base)[:-3], json.dumps(base)]) + "\n"
+    outs = []
+    for validate in ("all", "candidates"):
+        out = subprocess.run([sys.executable, "-m", "filterql.cli", "match", "-", "--ids-only", "--skip-invalid",
+                              "--filter", 'eq(run_type, "llm")', "--validate", validate],
+                             input=data.encode(), capture_output=True, check=True)
+        outs.append((out.stdout, out.stderr))
+    assert outs[0] == outs[1] and b"-:4: malformed JSON" in outs[0][1]
