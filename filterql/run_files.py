@@ -158,7 +158,7 @@ class RunReader:
             with _open_binary(name) as fh, contextlib.closing(numbers) if numbers else contextlib.nullcontext():
                 lines = enumerate(fh, 1) if test is None else _picked_lines(fh, test, numbered)
                 for where, raw in lines:
-                    if raw.isspace():
+                    if numbered and raw.isspace():  # a picked line holds an anchor
                         continue
                     run, problem = parse_line(raw, first=where == (1 if numbered else 0))
                     if problem is None:
@@ -240,10 +240,13 @@ def too_deep(text: str) -> bool:
 def parse_json(text: str | bytes) -> tuple[Any, str | None]:
     """JSON ``text`` (UTF-8 bytes or text) as a value, or why it is not one a run may hold: malformed,
     nested past :data:`MAX_RUN_DEPTH`, or holding a lone surrogate (which UTF-8, and so DuckDB, cannot
-    hold). Read by ``orjson`` when installed and the text is one it reads as the stdlib does
-    (:func:`_orjson_reads_alike`), else by the stdlib."""
+    hold). Read by ``orjson`` when installed and the text is one it reads as the stdlib does, else by
+    the stdlib. orjson refuses NaN, Infinity, numbers past a double, lone surrogates, trailing commas
+    and invalid UTF-8, and nests only so deep (the stdlib then decides and words the error); it reads
+    an integer past 64 bits as a float, so a text with 19 digits in a row, or with enough brackets to
+    nest past the limit, goes to the stdlib without trying orjson."""
     raw = text if text.__class__ is bytes else text.encode("utf-8", "surrogatepass")  # type: ignore[union-attr]
-    if orjson is not None and _orjson_reads_alike(raw):  # type: ignore[arg-type]
+    if orjson is not None and (len(raw) < _SHALLOW or _shallow(raw)) and _LONG_DIGITS not in raw.translate(_DIGITS_AS_ZERO):
         try:
             return orjson.loads(raw), None
         except orjson.JSONDecodeError:
@@ -263,15 +266,9 @@ _LONG_DIGITS = b"0" * 19
 _SHALLOW = 2 * MAX_RUN_DEPTH + 2
 
 
-def _orjson_reads_alike(raw: bytes) -> bool:
-    """Whether ``orjson`` either refuses ``raw`` or reads the value the stdlib reads. It refuses
-    NaN, Infinity, numbers past a double, lone surrogates, trailing commas and invalid UTF-8, and
-    nests only so deep (the stdlib path then words the error); it reads an integer past 64 bits as a
-    float, so a text with 19 digits in a row (or anything that might nest past the limit) is left
-    to the stdlib."""
-    if len(raw) >= _SHALLOW and raw.count(b"[") + raw.count(b"{") > MAX_RUN_DEPTH:
-        return False
-    return _LONG_DIGITS not in raw.translate(_DIGITS_AS_ZERO)
+def _shallow(raw: bytes) -> bool:
+    """Whether ``raw`` has too few brackets to nest past the limit."""
+    return raw.count(b"[") + raw.count(b"{") <= MAX_RUN_DEPTH
 
 
 def _stdlib_json(text: str) -> tuple[Any, str | None]:
@@ -379,15 +376,15 @@ def _picked_lines(fh: IO[bytes], test: LineTest, numbered: bool = True) -> Itera
             return
         if finders is None:
             finders = _rarest_anchors(test, block)
-        starts: set[int] = set()
+        spans: dict[int, int] = {}
         for finder in finders:
-            _add_line_starts(block, starts, finder(block))
+            _add_line_spans(block, spans, finder(block))
         at = 0
-        for start in sorted(starts):
+        for start in sorted(spans):
             if numbered:
                 number += block.count(b"\n", at, start)
                 at = start
-            line = block[start:block.find(b"\n", start) + 1 or len(block)]
+            line = block[start:spans[start]]
             if decided or test(line):
                 yield (number + 1, line) if numbered else (offset + start, line)
         if numbered:
@@ -426,24 +423,22 @@ def _rarest_anchors(test: LineTest, block: bytes) -> list[Callable[[bytes], Call
         return choices[0]
 
     def hits(finders: list[Callable[[bytes], Callable[[int], int]]]) -> int:
-        starts: set[int] = set()
+        spans: dict[int, int] = {}
         for finder in finders:
-            _add_line_starts(block, starts, finder(block))
-        return len(starts)
+            _add_line_spans(block, spans, finder(block))
+        return len(spans)
 
     return min(choices, key=hits)
 
 
-def _add_line_starts(block: bytes, starts: set[int], find: Callable[[int], int]) -> None:
-    """Add where the lines of ``block`` holding a match start; ``find(i)`` is the next match at or after
-    ``i`` (-1: none), never holding LF."""
+def _add_line_spans(block: bytes, spans: dict[int, int], find: Callable[[int], int]) -> None:
+    """Add the lines of ``block`` holding a match, as start: end (past the LF); ``find(i)`` is the next
+    match at or after ``i`` (-1: none), never holding LF."""
     i = find(0)
     while i >= 0:
-        starts.add(block.rfind(b"\n", 0, i) + 1)
-        end = block.find(b"\n", i)
-        if end < 0:
-            break
-        i = find(end + 1)
+        end = block.find(b"\n", i) + 1 or len(block)
+        spans[block.rfind(b"\n", 0, i) + 1] = end
+        i = find(end)
 
 
 class _LineNumbers:

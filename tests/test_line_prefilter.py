@@ -16,7 +16,7 @@ import random
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from fuzz_budget import examples
 from json_spellings import spell
 from strategies import run_lists, runs, typed_filters
@@ -240,6 +240,7 @@ def test_invalid_candidate_lines_are_reported_at_their_line(tmp_path, kinds, blo
     (counted again from the file), same messages, same runs; a BOM still opens the file."""
     from filterql import run_files
 
+    assume(not (bom and kinds[0] == "blank"))  # a BOM then spaces: invalid, and no candidate
     base = {"id": "00000000-0000-4000-8000-000000000001", "trace_id": "00000000-0000-4000-8000-000000000001",
             "name": "x", "run_type": "llm", "start_time": "2024-05-01T10:00:00Z"}
     text = {"run": json.dumps(base), "chain": json.dumps({**base, "run_type": "chain"}),

@@ -91,5 +91,6 @@ def test_orjson_and_the_stdlib_read_every_line_alike(value, how, damage, seed, f
 
 def test_orjson_is_used_when_installed():
     assert run_files.orjson is orjson
-    assert run_files._orjson_reads_alike(b'{"a": 1}')
-    assert not run_files._orjson_reads_alike(b'{"a": 12345678901234567890}')  # past 64 bits: orjson gives a float
+    assert orjson.loads(b"[123456789012345678901]") != [123456789012345678901]  # past 64 bits: a float
+    big, problem = run_files.parse_json(b"[123456789012345678901]")
+    assert problem is None and big == [123456789012345678901] and type(big[0]) is int
