@@ -87,7 +87,12 @@ def _lookup(ctx: _Ctx, family: str, key: str, tests: Sequence[_Test], text: str 
         case = (exp.Case().when(exp.EQ(this=member_text, expression=_str(text)), exp.true())
                 .when(is_array, in_array)
                 .else_(exp.false()))
-        return exp.Coalesce(this=case, expressions=[exp.false()])
+        # A string equal to ``text`` is in the document's text verbatim unless the writer escaped
+        # something. This necessary test cannot fail on any text, so DuckDB pushes it into the file
+        # scan (it keeps a JSON function, which may raise, above the layout's projections).
+        verbatim = exp.or_(_fn("contains", doc, _str(text)), _fn("contains", doc, _str("\\")))
+        return exp.and_(exp.Coalesce(this=_paren(verbatim), expressions=[exp.false()]),
+                        exp.Coalesce(this=case, expressions=[exp.false()]))
     case = exp.Case().when(is_array, in_array).else_(leaf)
     return exp.Coalesce(this=case, expressions=[exp.false()])
 
