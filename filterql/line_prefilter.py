@@ -34,7 +34,7 @@ from .catalog import FieldType
 from .json_spelling import LOWERS_INTO_ASCII, verbatim_runs
 from .like import parse_like
 
-__all__ = ["Needle", "Both", "Either", "Condition", "both", "either", "line_condition", "line_test", "LineTest", "RULES"]
+__all__ = ["Needle", "Both", "Either", "Condition", "both", "either", "line_condition", "line_test", "RULES"]
 
 
 @attrs.frozen
@@ -319,12 +319,9 @@ def _anchor_choices(condition: Condition) -> list[list[Needle]]:
 _MAX_CHOICES = 4
 
 
-LineTest = Callable[[bytes], bool]
-
-
-def line_test(condition: MaybeCondition) -> LineTest | None:
-    """``test(raw) -> bool``, false only for a line that cannot meet ``condition``; None when every line
-    may (no condition). ``test.anchors`` and ``test.folded_anchors``: every line it passes holds one of
+def line_test(condition: MaybeCondition) -> Callable[[bytes], bool] | None:
+    """``test(raw) -> bool`` (a :data:`filterql.run_files.LineTest`), false only for a line that cannot
+    meet ``condition``; None when every line may (no condition). ``test.anchors`` and ``test.folded_anchors``: every line it passes holds one of
     ``anchors``, or one of ``folded_anchors`` once lowered (the escapes that let a line pass are anchors).
     ``test.anchor_choices`` lists such pairs (for an ``and``, one per part): a reader may use the one
     whose anchors are the rarest in its data (the first pair is ``anchors``, ``folded_anchors``).
@@ -347,7 +344,7 @@ def line_test(condition: MaybeCondition) -> LineTest | None:
         lines.append("    low = raw.lower()")
     lines.append(f"    return {_source_of(condition, names)} or {' or '.join(escapes)}")
     exec(builtins.compile("\n".join(lines) + "\n", "<filterql-prefilter>", "exec"), namespace)  # noqa: S102
-    test: LineTest = namespace["_test"]
+    test: Callable[[bytes], bool] = namespace["_test"]
     test.source = "\n".join(lines)  # type: ignore[attr-defined]
     test.anchor_choices = tuple(  # type: ignore[attr-defined]
         (tuple(dict.fromkeys([n.text for n in choice if not n.folded] + anchors)),
