@@ -321,11 +321,13 @@ _MAX_CHOICES = 4
 
 def line_test(condition: MaybeCondition) -> Callable[[bytes], bool] | None:
     """``test(raw) -> bool`` (a :data:`filterql.run_files.LineTest`), false only for a line that cannot
-    meet ``condition``; None when every line may (no condition). ``test.anchors`` and ``test.folded_anchors``: every line it passes holds one of
-    ``anchors``, or one of ``folded_anchors`` once lowered (the escapes that let a line pass are anchors).
-    ``test.anchor_choices`` lists such pairs (for an ``and``, one per part): a reader may use the one
-    whose anchors are the rarest in its data (the first pair is ``anchors``, ``folded_anchors``).
-    ``test.anchors_decide``: every line holding one of them passes (the test need not be called)."""
+    meet ``condition``; None when every line may (no condition).
+
+    ``test.anchor_choices`` lists pairs ``(anchors, folded_anchors)`` (for an ``and``, one per part):
+    every line the test passes holds one of ``anchors``, or one of ``folded_anchors`` once lowered
+    (the escapes that let a line pass are anchors), so a reader may look for the pair rarest in its
+    data. ``test.anchors_decide``: every line holding an anchor passes (no need to call the test).
+    """
     if condition is None:
         return None
     needles = _needles(condition)
@@ -350,7 +352,6 @@ def line_test(condition: MaybeCondition) -> Callable[[bytes], bool] | None:
         (tuple(dict.fromkeys([n.text for n in choice if not n.folded] + anchors)),
          tuple(dict.fromkeys(n.text for n in choice if n.folded)))
         for choice in _anchor_choices(condition))
-    test.anchors, test.folded_anchors = test.anchor_choices[0]  # type: ignore[attr-defined]
     # A needle, or an or of needles: a line holding an anchor passes, no need to test it again.
     test.anchors_decide = isinstance(condition, Needle) or isinstance(condition, Either) and all(  # type: ignore[attr-defined]
         isinstance(part, Needle) for part in condition.parts)

@@ -43,9 +43,9 @@ __all__ = ["RunSourceError", "RunReader", "read_runs", "VALIDATE", "check_run", 
 PathLike = Union[str, Path]
 #: ``validate`` choices: every line is read and checked, or only the lines a pass's line test lets through.
 VALIDATE = ("all", "candidates")
-#: A test of a line's bytes, false only for a line whose run cannot be wanted; it has ``anchors``
-#: and ``folded_anchors``: every line it passes holds one of ``anchors``, or one of ``folded_anchors``
-#: once lowered (ASCII), ``anchor_choices`` and ``anchors_decide`` (:func:`filterql.line_prefilter.line_test`).
+#: A test of a line's bytes, false only for a line whose run cannot be wanted, with ``anchor_choices``
+#: (bytes one of which every line it passes holds) and ``anchors_decide``
+#: (:func:`filterql.line_prefilter.line_test`).
 LineTest = Callable[[bytes], bool]
 #: Bytes read at a time when a line test picks the lines.
 BLOCK_SIZE = 1 << 20

@@ -67,6 +67,9 @@ def odd_runs(draw: st.DrawFn) -> dict[str, Any]:
         run["name"] = draw(st.sampled_from(ODD_STRINGS))
         run["tags"] = draw(st.lists(st.sampled_from(ODD_STRINGS), max_size=2))
         run["extra"] = {"metadata": {draw(st.sampled_from(ODD_STRINGS + ("k",))): draw(st.sampled_from(ODD_STRINGS))}}
+    if draw(st.integers(0, 5)) == 0:  # integers past 64 bits, in the columns and in metadata
+        run["total_tokens"] = draw(st.sampled_from((2**64, -(2**63) - 1, 10**30, 555)))
+        run["extra"] = {"metadata": {"k": draw(st.sampled_from((2**70, 555, -(10**20))))}}
     if draw(st.booleans()):  # v2: upper-case run_type and status, metadata at the top level
         run["run_type"] = run["run_type"].upper()
         if isinstance(run.get("status"), str):
