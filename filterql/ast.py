@@ -98,6 +98,10 @@ _EXPR = _shape("an Expr", lambda v: isinstance(v, Expr))
 _EXPRS = _each("Exprs", lambda v: isinstance(v, Expr))
 
 
+#: Node classes: equality, hashing and repr are Node's own (see "Deep trees"), so attrs generates neither.
+_node = attrs.frozen(repr=False, eq=False)
+
+
 def _span() -> Any:
     return attrs.field(default=None, eq=False, hash=False, repr=False, kw_only=True,
                        validator=_shape("a Span or None", lambda v: v is None or isinstance(v, Span)))
@@ -156,7 +160,7 @@ class Expr(Node):
 # ---------------------------------------------------------------- values
 
 
-@attrs.frozen(repr=False)
+@_node
 class Field(Node):
     """A bare name in argument position: a run field.
 
@@ -172,7 +176,7 @@ class Field(Node):
         return f"Field({self.name!r})"
 
 
-@attrs.frozen(repr=False)
+@_node
 class String(Node):
     value: str = attrs.field(validator=_shape("a str", lambda v: isinstance(v, str)))
     span: Span | None = _span()
@@ -181,7 +185,7 @@ class String(Node):
         return f"String({self.value!r})"
 
 
-@attrs.frozen(repr=False)
+@_node
 class Number(Node):
     """A number literal; ``text`` keeps its written form so ``0.0`` renders as ``0.0``."""
 
@@ -200,7 +204,7 @@ class Number(Node):
         return f"Number({self.text!r})"
 
 
-@attrs.frozen(repr=False)
+@_node
 class Bool(Node):
     value: bool = attrs.field(validator=_shape("a bool", lambda v: isinstance(v, bool)))
     span: Span | None = _span()
@@ -209,7 +213,7 @@ class Bool(Node):
         return f"Bool({self.value!r})"
 
 
-@attrs.frozen(repr=False)
+@_node
 class Null(Node):
     span: Span | None = _span()
 
@@ -220,7 +224,7 @@ class Null(Node):
 Scalar = Union[String, Number, Bool, Null]
 
 
-@attrs.frozen(repr=False)
+@_node
 class ListLit(Node):
     items: tuple[Value, ...] = attrs.field(converter=_tuple, validator=_each("literals", _is_scalar))
     span: Span | None = _span()
@@ -237,7 +241,7 @@ def _value_key(value: Any) -> Any:
     return (type(value) is bool, value)
 
 
-@attrs.frozen(repr=False)
+@_node
 class Const(Node):
     """A literal after validation: ``value`` is coerced to the field's type.
 
@@ -275,7 +279,7 @@ Arg = Union["Expr", Field, Value]
 
 
 
-@attrs.frozen(repr=False)
+@_node
 class And(Expr):
     """All operands true. Its direct children form one key/value binding scope (SPEC §5)."""
 
@@ -286,7 +290,7 @@ class And(Expr):
         return f"And({list(self.args)!r})"
 
 
-@attrs.frozen(repr=False)
+@_node
 class Or(Expr):
     args: tuple[Expr, ...] = attrs.field(converter=_tuple, validator=_EXPRS)
     span: Span | None = _span()
@@ -295,7 +299,7 @@ class Or(Expr):
         return f"Or({list(self.args)!r})"
 
 
-@attrs.frozen(repr=False)
+@_node
 class Not(Expr):
     arg: Expr = attrs.field(validator=_EXPR)
     span: Span | None = _span()
@@ -304,7 +308,7 @@ class Not(Expr):
         return f"Not({self.arg!r})"
 
 
-@attrs.frozen(repr=False)
+@_node
 class Compare(Expr):
     """``op(field, value)`` for ``op`` in eq neq gt gte lt lte."""
 
@@ -317,7 +321,7 @@ class Compare(Expr):
         return f"Compare({self.op!r}, {self.field!r}, {self.value!r})"
 
 
-@attrs.frozen(repr=False)
+@_node
 class Has(Expr):
     """``has(tags, "x")`` or ``has(metadata, '{"k": "v"}')``."""
 
@@ -329,7 +333,7 @@ class Has(Expr):
         return f"Has({self.field!r}, {self.value!r})"
 
 
-@attrs.frozen(repr=False)
+@_node
 class Exists(Expr):
     """``exists(metadata, "dotted.key")``."""
 
@@ -341,7 +345,7 @@ class Exists(Expr):
         return f"Exists({self.field!r}, {self.key!r})"
 
 
-@attrs.frozen(repr=False)
+@_node
 class In(Expr):
     """``in(field, [v1, v2, ...])``."""
 
@@ -353,7 +357,7 @@ class In(Expr):
         return f"In({self.field!r}, {self.values!r})"
 
 
-@attrs.frozen(repr=False)
+@_node
 class Like(Expr):
     """``like(field, pattern)``, or ``notlike`` when ``negated``."""
 
@@ -367,7 +371,7 @@ class Like(Expr):
         return f"Like[{name}]({self.field!r}, {self.pattern!r})"
 
 
-@attrs.frozen(repr=False)
+@_node
 class Search(Expr):
     """``search("text")`` or, with ``field``, ``search(field, "text")``."""
 
@@ -380,7 +384,7 @@ class Search(Expr):
         return f"Search({self.text!r}, field={self.field!r})"
 
 
-@attrs.frozen(repr=False)
+@_node
 class Call(Expr):
     """A call the parser could not type: an unknown name or a wrong shape.
 

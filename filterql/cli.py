@@ -1,7 +1,7 @@
 """The ``filterql`` command line.
 
 Exit codes: 0 success, 1 an invalid filter (or no match where that matters), 2 usage errors.
-Each subcommand is a ``_cmd_*`` function registered in ``_build_parser``.
+Each subcommand is a ``_cmd_*`` function registered in ``_COMMANDS``.
 """
 
 from __future__ import annotations
@@ -226,10 +226,10 @@ def _check_v2(args: argparse.Namespace, call: dict[str, Any]) -> int:
 def _params(endpoint: str, pairs: Sequence[str] | None) -> dict[str, Any]:
     """``--param NAME=VALUE`` options as a v2 call's parameters, each read by its kind in the endpoint table:
     integers and booleans parsed, lists comma-separated or repeated, everything else text."""
-    from .endpoints import ENDPOINTS, Kind
-
     if not pairs:
         return {}
+    from .endpoints import ENDPOINTS, Kind
+
     if endpoint not in ENDPOINTS:
         raise _Usage(f"--param applies to a v2 endpoint ({', '.join(ENDPOINTS)}), not {endpoint}")
     table = ENDPOINTS[endpoint].by_name
@@ -448,20 +448,19 @@ def _endpoint_names() -> tuple[str, ...]:
     return ENDPOINT_NAMES
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="filterql", description="LangSmith filter query language tool.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def _endpoint(text: str) -> str:
+    """``--endpoint``: list_runs, or a v2 endpoint (the v2 table is loaded only when one is named)."""
+    if text != "list_runs" and text not in _endpoint_names():
+        raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from {', '.join(_endpoint_names())})")
+    return text
 
-    def command(name: str, fn: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help)
-        p.set_defaults(func=fn)
-        return p
 
-    p = command("parse", _cmd_parse, "parse a filter and print its AST")
+def _parse_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("expr", metavar="EXPR", help="the filter, or - to read it from stdin")
     p.add_argument("--json", action="store_true", help="print the AST's JSON form")
 
-    p = command("fmt", _cmd_fmt, "print a filter in canonical form")
+
+def _fmt_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("expr", metavar="EXPR", help="the filter, or - to read it from stdin")
     p.add_argument("--pretty", action="store_true", help="indented multi-line layout")
     p.add_argument("--fix", action="store_true", help="apply the rewrites of check --fix first (quoted and dotted "
@@ -469,14 +468,16 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", choices=("offline", "langsmith-v1", "langsmith-v2"), default="offline",
                    help="with --fix: also the rewrites for this endpoint (search(field, x), neq(error, null))")
 
-    p = command("optimize", _cmd_optimize, "print the simplest equivalent filter (or say it is always true/false)")
+
+def _optimize_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("expr", metavar="EXPR", help="the filter, or - to read it from stdin")
     p.add_argument("--explain", action="store_true", help="list every rewrite applied, in order")
     p.add_argument("--pretty", action="store_true", help="indented multi-line layout")
     p.add_argument("--context", choices=("filter", "trace_filter", "tree_filter"), default="filter",
                    help="where EXPR is used (default: filter)")
 
-    p = command("check", _cmd_check, "validate a filter, or a whole list_runs call, before sending it")
+
+def _check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("expr", metavar="EXPR", nargs="?", help="the filter, or - to read it from stdin")
     p.add_argument("--context", choices=("filter", "trace_filter", "tree_filter", "thread_filter"), default="filter",
                    help="where EXPR is used (default: filter)")
@@ -485,7 +486,7 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="also report what this LangSmith endpoint rejects (default: offline)")
     p.add_argument("--fix", action="store_true",
                    help="apply every rewrite whose meaning is certain (diff on stderr), then check the result")
-    p.add_argument("--endpoint", choices=_endpoint_names(), default="list_runs",
+    p.add_argument("--endpoint", type=_endpoint, default="list_runs", metavar="ENDPOINT",
                    help="the call to check: list_runs (default) or a v2 endpoint, with --param NAME=VALUE")
     p.add_argument("--param", action="append", metavar="NAME=VALUE",
                    help="a v2 parameter (repeatable; lists comma-separated), e.g. page_size=50, selects=NAME,STATUS")
@@ -502,7 +503,8 @@ def _build_parser() -> argparse.ArgumentParser:
     call.add_argument("--limit", type=int, metavar="N", help="limit")
     call.add_argument("--run-id", dest="run_ids", action="append", metavar="UUID", help="run_ids (repeatable)")
 
-    p = command("translate", _cmd_translate, "translate between the UI search bar's syntax and the API language")
+
+def _translate_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("expr", metavar="EXPR", help="the query or filter, or - to read it from stdin")
     p.add_argument("--from", dest="source", choices=("ui", "api"), required=True, help="the syntax of EXPR")
     p.add_argument("--to", dest="target", choices=("ui", "api"), required=True, help="the syntax to print")
@@ -511,7 +513,8 @@ def _build_parser() -> argparse.ArgumentParser:
                         "trace_filter, any run = tree_filter)")
     p.add_argument("--pretty", action="store_true", help="indented multi-line layout (--to api)")
 
-    p = command("lint", _cmd_lint, "check the filters written in Python files (filter=, trace_filter=, ...)")
+
+def _lint_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", metavar="PATH", nargs="+", help="Python files or directories")
     p.add_argument("--profile", choices=("offline", "langsmith-v1", "langsmith-v2"), default="offline",
                    help="also report what this LangSmith endpoint rejects (default: offline)")
@@ -519,7 +522,8 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="text (path:line:col: code message), json, or GitHub annotations")
     p.add_argument("--fix", action="store_true", help="rewrite literal filters where the meaning is certain")
 
-    p = command("match", _cmd_match, "select runs from JSONL or Parquet files as list_runs would")
+
+def _match_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("runs", metavar="RUNS_FILE", nargs="+", help="JSONL (.jsonl, .jsonl.gz, - for stdin) or .parquet")
     for flag in ("--filter", "--trace-filter", "--tree-filter"):
         p.add_argument(flag, metavar="EXPR", help=f"{flag[2:].replace('-', '_')} (- reads stdin)")
@@ -543,8 +547,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=("python", "duckdb"), default="python",
                    help="python (streams any input) or duckdb (SQL over the files; fast on big exports)")
 
-    p = command("query", _cmd_query, "answer a v2 API call (runs.query, traces.query, threads.query, "
-                "threads.list_traces) over run files, one page as JSON")
+
+def _query_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("endpoint", metavar="ENDPOINT", choices=_endpoint_names()[1:],
                    help="runs.query, traces.query, threads.query or threads.list_traces")
     p.add_argument("runs", metavar="RUNS_FILE", nargs="+", help="JSONL (.jsonl, .jsonl.gz, - for stdin) or .parquet")
@@ -554,7 +558,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=("python", "duckdb"), default="python", help="python (default) or duckdb")
     p.add_argument("--skip-invalid", action="store_true", help="skip malformed lines and incomplete runs")
 
-    p = command("sql", _cmd_sql, "print the SQL query of a filter over filterql's run layout (docs/sql.md)")
+
+def _sql_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("expr", metavar="EXPR", help="the filter, or - to read it from stdin")
     p.add_argument("--trace-filter", metavar="EXPR", help="trace_filter: the trace's root must match")
     p.add_argument("--tree-filter", metavar="EXPR", help="tree_filter: some run of the trace must match")
@@ -562,7 +567,8 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="SQL dialect (default: duckdb)")
     p.add_argument("--pretty", action="store_true", help="indented multi-line SQL")
 
-    p = command("serve", _cmd_serve, "answer the langsmith SDK's read calls (list_runs, read_run, ...) over run files")
+
+def _serve_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("runs", metavar="RUNS_FILE", nargs="+", help="JSONL (.jsonl, .jsonl.gz) or .parquet run files")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     p.add_argument("--port", type=_port, default=1984, help="port to listen on (default: 1984; 0 picks a free one)")
@@ -572,11 +578,52 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cors", action="append", metavar="ORIGIN",
                    help="allow cross-origin reads from ORIGIN, e.g. http://localhost:3000 (repeatable; none by default)")
 
+
+#: Every command: name -> (function, one-line help, the function adding its arguments).
+_COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, Callable[[argparse.ArgumentParser], None]]] = {
+    "parse": (_cmd_parse, "parse a filter and print its AST",
+              _parse_arguments),
+    "fmt": (_cmd_fmt, "print a filter in canonical form",
+              _fmt_arguments),
+    "optimize": (_cmd_optimize, "print the simplest equivalent filter (or say it is always true/false)",
+              _optimize_arguments),
+    "check": (_cmd_check, "validate a filter, or a whole list_runs call, before sending it",
+              _check_arguments),
+    "translate": (_cmd_translate, "translate between the UI search bar's syntax and the API language",
+              _translate_arguments),
+    "lint": (_cmd_lint, "check the filters written in Python files (filter=, trace_filter=, ...)",
+              _lint_arguments),
+    "match": (_cmd_match, "select runs from JSONL or Parquet files as list_runs would",
+              _match_arguments),
+    "query": (_cmd_query, "answer a v2 API call (runs.query, traces.query, threads.query, "
+              "threads.list_traces) over run files, one page as JSON",
+              _query_arguments),
+    "sql": (_cmd_sql, "print the SQL query of a filter over filterql's run layout (docs/sql.md)",
+              _sql_arguments),
+    "serve": (_cmd_serve, "answer the langsmith SDK's read calls (list_runs, read_run, ...) over run files",
+              _serve_arguments),
+}
+
+
+def _build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    """The parser for ``argv``: the command it names, with its arguments, or every command (for the
+    top-level help and usage errors). Building every command's parser is a fifth of ``filterql check``'s
+    start-up, each ``ArgumentParser`` looking up its message catalogue."""
+    parser = argparse.ArgumentParser(prog="filterql", description="LangSmith filter query language tool.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    named = argv[0] if argv and argv[0] in _COMMANDS else None
+    for name, (fn, help, arguments) in _COMMANDS.items():
+        if named in (None, name):
+            p = sub.add_parser(name, help=help, description=help)
+            p.set_defaults(func=fn)
+            if named:
+                arguments(p)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = _build_parser(argv)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
