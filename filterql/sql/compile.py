@@ -86,7 +86,8 @@ def _compile_compare(node: plan.Compare, ctx: _Ctx) -> exp.Expression:
     if isinstance(reading, plan.ThreadKey) and node.op == "neq":
         # A thread that is not a string (a number) is present and unequal to every string.
         return _safe(exp.and_(_thread_present(ctx),
-                              exp.Coalesce(this=_cmp("neq", col, _str(value)), expressions=[exp.true()])), ctx)
+                              exp.Coalesce(this=_cmp("neq", col, _str(value)), expressions=[exp.true()]),
+                              copy=False), ctx)
     return _safe(_scalar_literal(reading.type, node.op, col, value), ctx)
 
 
@@ -111,7 +112,7 @@ def _compile_like(node: plan.Like, ctx: _Ctx) -> exp.Expression:
     match = _like(col, node.pattern)
     if node.negated:
         # present and not matching: NOT of a NULL must stay false.
-        return exp.and_(_is_null(col, False), exp.Not(this=_paren(match)))
+        return exp.and_(_is_null(col, False), exp.Not(this=_paren(match)), copy=False)
     return _safe(match, ctx)
 
 
@@ -141,7 +142,7 @@ def _compile_key_present(node: plan.KeyPresent, ctx: _Ctx) -> exp.Expression:
     keycol = _col("key", "e")
     child = exp.Escape(this=exp.Like(this=keycol, expression=_str(_like_literal_prefix(node.key + ".") + "%")),
                        expression=_str("\\"))
-    return _entries(ctx, node.family, [exp.or_(exp.EQ(this=keycol, expression=_str(node.key)), child)])
+    return _entries(ctx, node.family, [exp.or_(exp.EQ(this=keycol, expression=_str(node.key)), child, copy=False)])
 
 
 def _compile_entry_exists(node: plan.EntryExists, ctx: _Ctx) -> exp.Expression:

@@ -209,7 +209,7 @@ def positive(where: exp.Expression) -> exp.Expression:
 
 
 def _in_subquery(ctx: _Ctx, table: str, where: exp.Expression, key: str = "run_id") -> exp.Expression:
-    sub = exp.select(_col(key, "e")).from_(exp.to_table(table).as_("e")).where(positive(where))
+    sub = exp.select(_col(key, "e")).from_(exp.to_table(table).as_("e")).where(positive(where), copy=False)
     return exp.In(this=_col("id", ctx.run), query=sub.subquery())
 
 

@@ -37,7 +37,8 @@ def _entries(ctx: _Ctx, family: str, where: list[exp.Expression], key: str | Non
     if ctx.nested and key is not None and family != "feedback" and _PLAIN_KEY.fullmatch(key):
         source = exp.Table(this=exp.Anonymous(this="filterql_key_entries", expressions=[_str(family), _str(key)]),
                            alias=exp.TableAlias(this=exp.to_identifier("e")))
-        sub = exp.select(_col("run_id", "e")).from_(source).where(positive(_and([_paren(w) for w in where])))
+        sub = (exp.select(_col("run_id", "e")).from_(source)
+               .where(positive(_and([_paren(w) for w in where])), copy=False))
         return exp.In(this=_col("id", ctx.run), query=sub.subquery())
     fam = exp.EQ(this=_col("family", "e"), expression=_str(family))
     return _in_subquery(ctx, layout.ENTRIES, _and([fam, *map(_paren, where)]))
@@ -73,9 +74,10 @@ def _entry_value_eq(value: Any, column: str = "vnum") -> exp.Expression:
         return exp.EQ(this=vtype, expression=_str("null"))
     if isinstance(value, bool):
         return exp.and_(exp.EQ(this=vtype, expression=_str("boolean")),
-                        exp.EQ(this=vstr, expression=_str("true" if value else "false")))
+                        exp.EQ(this=vstr, expression=_str("true" if value else "false")), copy=False)
     if isinstance(value, (int, Decimal)):
-        return exp.and_(exp.EQ(this=vtype, expression=_str("number")), _num_cmp("eq", _col(column, "e"), value))
+        return exp.and_(exp.EQ(this=vtype, expression=_str("number")), _num_cmp("eq", _col(column, "e"), value),
+                        copy=False)
     # A string matches a string, or the JSON text of a number or boolean.
     return exp.Coalesce(this=exp.EQ(this=vstr, expression=_str(value)), expressions=[exp.false()])
 
@@ -89,7 +91,7 @@ def _entry_typed_eq(value: Any) -> exp.Expression:
     """Same JSON type and equal value (``has(metadata, ...)``): strings only match strings."""
     if isinstance(value, str):
         return exp.and_(exp.EQ(this=_col("vtype", "e"), expression=_str("string")),
-                        exp.EQ(this=_col("vstr", "e"), expression=_str(value)))
+                        exp.EQ(this=_col("vstr", "e"), expression=_str(value)), copy=False)
     if isinstance(value, float):
         value = Decimal(repr(value))
     return _entry_value_eq(value)
@@ -107,14 +109,15 @@ def _entry_value(op: str, value: Any) -> exp.Expression:
         # A JSON null value is "not equal" to nothing: neq needs a value (as in the evaluator).
         if value is None:
             return _not_null_value()
-        return exp.and_(_not_null_value(), exp.Not(this=_paren(_entry_value_eq(value))))
+        return exp.and_(_not_null_value(), exp.Not(this=_paren(_entry_value_eq(value))), copy=False)
     vtype = _col("vtype", "e")
     if isinstance(value, bool) or value is None:
         return exp.false()  # ordering applies to numbers and strings only
     if isinstance(value, (int, Decimal)):
-        return exp.and_(exp.EQ(this=vtype, expression=_str("number")), _num_cmp(op, _col("vnum", "e"), value))
+        return exp.and_(exp.EQ(this=vtype, expression=_str("number")), _num_cmp(op, _col("vnum", "e"), value),
+                        copy=False)
     return exp.and_(exp.EQ(this=vtype, expression=_str("string")),
-                    exp.Coalesce(this=_cmp(op, _col("vstr", "e"), _str(value)), expressions=[exp.false()]))
+                    exp.Coalesce(this=_cmp(op, _col("vstr", "e"), _str(value)), expressions=[exp.false()]), copy=False)
 
 
 def _entry_score(op: str, value: Any) -> exp.Expression:
@@ -149,7 +152,7 @@ def _entry_like(test: plan.EntryLike) -> exp.Expression:
         return match
     # notlike needs something present: a key, or a value that is not JSON null.
     present = _is_null(_col("key", "e"), False) if is_key else _not_null_value()
-    return exp.and_(present, exp.Not(this=_paren(match)))
+    return exp.and_(present, exp.Not(this=_paren(match)), copy=False)
 
 
 #: The test of one ``run_entries`` row ``e`` for each slot and each entry test.

@@ -46,10 +46,12 @@ def _value_test(value: Any, typed: bool) -> _Test | None:
         return lambda t, s: exp.EQ(this=t, expression=_str("NULL"))
     if isinstance(value, bool):
         text = "true" if value else "false"
-        return lambda t, s: exp.and_(exp.EQ(this=t, expression=_str("BOOLEAN")), exp.EQ(this=s, expression=_str(text)))
+        return lambda t, s: exp.and_(exp.EQ(this=t, expression=_str("BOOLEAN")), exp.EQ(this=s, expression=_str(text)),
+                                     copy=False)
     if isinstance(value, str) and (typed or not _MAYBE_NUMBER.fullmatch(value)):
         # The text test first: it rejects most rows before the type is looked at.
-        return lambda t, s: exp.and_(exp.EQ(this=s, expression=_str(value)), exp.EQ(this=t, expression=_str("VARCHAR")))
+        return lambda t, s: exp.and_(exp.EQ(this=s, expression=_str(value)), exp.EQ(this=t, expression=_str("VARCHAR")),
+                                     copy=False)
     return None
 
 
@@ -79,7 +81,7 @@ def _lookup(ctx: _Ctx, family: str, key: str, tests: Sequence[_Test], text: str 
     member_text = _fn("json_extract_string", doc, path)
     # A document whose text has no '[' has no array: most rows skip parsing it for the type.
     is_array = exp.and_(_fn("contains", exp.cast(doc, "VARCHAR"), _str("[")),
-                        exp.EQ(this=member_type, expression=_str("ARRAY")))
+                        exp.EQ(this=member_type, expression=_str("ARRAY")), copy=False)
     # A member that is an object gives no entry with this key (only dotted ones).
     leaf = _and([_paren(t(member_type, member_text)) for t in tests]) if tests else \
         exp.NEQ(this=member_type, expression=_str("OBJECT"))
