@@ -18,7 +18,7 @@ __all__ = [
     "FieldType", "FieldSpec", "FIELDS", "FAMILIES", "Family", "OBJECT_FAMILIES", "OPERATORS", "CONTEXTS",
     "RUN_CONTEXTS", "RUN_FIELDS", "THREAD_FIELDS",
     "RUN_TYPES", "STATUSES", "lookup", "field_names",
-    "PROFILES", "ServerRule", "SERVER_RULES", "MAX_LIST_RUNS_LIMIT",
+    "PROFILES", "ServerRule", "SERVER_RULES", "MAX_LIST_RUNS_LIMIT", "DECIMAL_DIGITS",
 ]
 
 #: Contexts whose filter is evaluated against a run.
@@ -69,6 +69,10 @@ OPERATORS: Mapping[FieldType, frozenset[str]] = MappingProxyType({
 
 RUN_TYPES = ("llm", "chain", "tool", "retriever", "embedding", "prompt", "parser")
 STATUSES = ("success", "error", "pending", "interrupted")
+
+#: The exact numbers of costs, family values and feedback scores, on every engine: at most 20 digits
+#: before the point and 18 after, what DECIMAL(38, 18) holds (docs/semantics.md, Numbers).
+DECIMAL_DIGITS = (20, 18)
 
 
 #: A catalog row: one object per field, family or rule, so identity is its equality (and attrs

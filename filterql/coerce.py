@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, Callable, Iterator
 
 from . import ast
-from .catalog import FieldType
+from .catalog import DECIMAL_DIGITS, FieldType
 from .ast import MAX_DEPTH
 
 __all__ = ["CoercionError", "coerce", "parse_timestamp", "parse_duration", "describe"]
@@ -178,7 +178,7 @@ def _timestamp(lit: ast.Node) -> datetime:
 #: stage ever meets an exponent that costs time or memory to expand (README "Numbers").
 MIN_EXPONENT = -1000
 _INT64 = 2**63 - 1
-_DEC = Decimal(10) ** 20  # DECIMAL(38, 18): 20 integer digits
+_DEC = Decimal(10) ** DECIMAL_DIGITS[0]
 #: The numbers each numeric field type holds: a test, and how the message names the range.
 RANGES: dict[FieldType, tuple[Callable[[Decimal], bool], str]] = {
     FieldType.INTEGER: (lambda v: -_INT64 - 1 <= v <= _INT64, "from -2^63 to 2^63-1 (signed 64-bit integers)"),

@@ -58,7 +58,7 @@ def _json_equal(a: Any, b: Any) -> bool:
         return a is None and b is None
     if a.__class__ is str or b.__class__ is str:
         return a.__class__ is b.__class__ and a == b
-    na, nb = runs.json_number(a), runs.json_number(b)
+    na, nb = runs.family_number(a), runs.family_number(b)
     return na is not None and na == nb
 
 
@@ -106,7 +106,7 @@ _BASE_NAMESPACE: dict[str, Any] = {
     "_latc": _latency_cached,
     "_num": runs.number,
     "_int": runs.integer,
-    "_jn": runs.json_number,
+    "_jn": runs.family_number,
     "_jt": runs.json_text,
     "_ueq": runs.uuid_equal,
     "_utext": runs.uuid_text,

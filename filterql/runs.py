@@ -18,11 +18,11 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterator
 
-from .catalog import RUN_FIELDS, FieldType
+from .catalog import DECIMAL_DIGITS, RUN_FIELDS, FieldType
 from .coerce import parse_iso
 
 __all__ = [
-    "MISSING", "as_dict", "timestamp", "latency_us", "number", "integer", "json_number", "json_text",
+    "MISSING", "as_dict", "timestamp", "latency_us", "number", "integer", "json_number", "family_number", "json_text",
     "metadata", "thread_id", "flatten", "key_values", "entries", "entry_index",
     "search_haystack", "uuid_equal", "uuid_text", "REQUIRED", "TIMESTAMP_COLUMNS", "is_v2", "from_v2", "normalize",
 ]
@@ -166,6 +166,20 @@ def json_number(value: Any) -> int | Decimal | None:
     if cls is Decimal:
         return value if value.is_finite() else None
     return None
+
+
+_FAMILY_LIMIT = 10 ** DECIMAL_DIGITS[0]
+
+
+def family_number(value: Any) -> int | Decimal | None:
+    """A family value as number comparisons read it: :func:`json_number`, when it has at most
+    ``DECIMAL_DIGITS`` digits before and after the point, else None (its JSON text still matches)."""
+    n = json_number(value)
+    if n is None or n.__class__ is int:
+        return n if n is None or -_FAMILY_LIMIT < n < _FAMILY_LIMIT else None
+    if abs(n) >= _FAMILY_LIMIT or (n and n.normalize().as_tuple().exponent < -DECIMAL_DIGITS[1]):  # type: ignore[operator]
+        return None
+    return n
 
 
 def number(value: Any) -> int | Decimal | None:

@@ -126,3 +126,39 @@ def test_python_and_duckdb_agree_on_unusual_run_data(tmp_path, capsys, data):
         for ours, theirs in zip(python[1], duckdb[1]):
             assert ours == theirs
         assert len(python[1]) == len(duckdb[1])
+
+
+# Family numbers of every size and precision: JSON number text as an export may hold it, and literals
+# on and off the 18-digit grid (docs/semantics.md, Numbers: catalog.DECIMAL_DIGITS).
+_DIGITS = st.text("0123456789", min_size=1, max_size=25)
+_NUMBER_TEXT = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.integers(min_value=-(10**25), max_value=10**25).map(str),
+    st.tuples(st.sampled_from(["", "-"]), _DIGITS, _DIGITS).map(lambda t: f"{t[0]}{t[1].lstrip('0') or '0'}.{t[2]}"),
+    st.tuples(_DIGITS, st.integers(-40, 40)).map(lambda t: f"{t[0].lstrip('0') or '0'}e{t[1]}"),
+    st.sampled_from(["1e-18", "1e-19", "0.000012345678901234567", "99999999999999999999", "1e20", "-0.0"]),
+)
+_LITERALS = st.sampled_from(["0", "1", "-1", "1e-18", "1e-19", "0.5", "0.000012345678901234567", "99999999999999999999",
+                             "-99999999999999999999.5", "1.000000000000000001", "12345.678"])
+
+
+@settings(max_examples=examples(25), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(_NUMBER_TEXT, min_size=len(RUNS), max_size=len(RUNS)), st.lists(_LITERALS, min_size=3, max_size=3))
+def test_python_and_duckdb_agree_on_family_numbers_of_any_size(tmp_path, numbers, literals):
+    lines = []
+    for run, number in zip(RUNS, numbers):
+        run = json.loads(json.dumps(run))
+        run.setdefault("extra", {})["metadata"] = {"n": "@N@"}
+        lines.append(json.dumps(run).replace('"@N@"', number) + "\n")
+    path = tmp_path / "runs.jsonl"
+    path.write_text("".join(lines))
+    engine = DuckDBEngine(load_files(path))
+    reader = filterql.read_runs(path)
+    filters = [f'and(eq(metadata_key, "n"), {op}(metadata_value, {value}))'
+               for op in ("eq", "neq", "gt", "gte", "lt", "lte") for value in literals]
+    filters += [f"has(metadata, '{{\"n\": {value}}}')" for value in literals]
+    filters += [f'and(eq(metadata_key, "n"), in(metadata_value, [{", ".join(literals)}]))']
+    for source in filters:
+        expected = [uuid_text(r["id"]) for r in filterql.select(reader, filter=source)]
+        assert engine.select_ids(filter=source) == expected, source

@@ -30,7 +30,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Mapping
 
-from ..catalog import FIELDS, RUN_FIELDS, FieldType
+from ..catalog import DECIMAL_DIGITS, FIELDS, RUN_FIELDS, FieldType
 
 __all__ = [
     "RUNS", "TAGS", "ENTRIES", "THREAD_PRESENT", "DOC", "NESTED_COLUMNS", "RUN_COLUMNS", "TAG_COLUMNS", "ENTRY_COLUMNS",
@@ -40,8 +40,8 @@ __all__ = [
 RUNS, TAGS, ENTRIES = "runs", "run_tags", "run_entries"
 
 #: Digits after the point of every DECIMAL column (costs, family numbers, scores).
-DECIMAL_SCALE = 18
-DECIMAL_TYPE = f"DECIMAL(38, {DECIMAL_SCALE})"
+DECIMAL_SCALE = DECIMAL_DIGITS[1]
+DECIMAL_TYPE = f"DECIMAL({sum(DECIMAL_DIGITS)}, {DECIMAL_SCALE})"
 
 _SQL_TYPE = {
     FieldType.UUID: "VARCHAR",
