@@ -50,7 +50,9 @@ LineTest = Callable[[bytes], bool]
 #: Bytes read at a time when a line test picks the lines.
 BLOCK_SIZE = 1 << 20
 #: Bulk-export columns that hold JSON documents as text.
-_JSON_COLUMNS = ("inputs", "outputs", "extra", "feedback_stats", "events", "serialized", "feedback", "tags")
+#: Columns a Parquet file may hold as JSON text: decoded when the text opens with { or [ and is JSON
+#: a run may hold (:func:`parse_json`), else kept as the string (docs/offline.md, Run files).
+JSON_TEXT_COLUMNS = ("inputs", "outputs", "extra", "feedback_stats", "events", "serialized", "feedback", "tags")
 
 
 class RunSourceError(FilterError):
@@ -189,7 +191,7 @@ class RunReader:
         for batch in file.iter_batches():
             for run in batch.to_pylist():
                 row += 1
-                for column in _JSON_COLUMNS:
+                for column in JSON_TEXT_COLUMNS:
                     value = run.get(column)
                     if isinstance(value, str) and value[:1] in ("{", "["):
                         document, problem = parse_json(value)

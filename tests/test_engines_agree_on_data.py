@@ -162,3 +162,39 @@ def test_python_and_duckdb_agree_on_family_numbers_of_any_size(tmp_path, numbers
     for source in filters:
         expected = [uuid_text(r["id"]) for r in filterql.select(reader, filter=source)]
         assert engine.select_ids(filter=source) == expected, source
+
+
+# Parquet's JSON text columns: whatever text an export holds, both engines read the same document.
+def _deep(leaf: str) -> str:
+    return '{"a": ' * 600 + leaf + "}" * 600
+
+
+_TEXTS = [json.dumps, lambda v: _deep(json.dumps(v)), lambda v: json.dumps(v)[:-1], lambda v: " " + json.dumps(v),
+          lambda v: json.dumps(v)[:-1] + ", }" if isinstance(v, dict) and v else json.dumps(v),
+          lambda v: "5", lambda v: '"text"', lambda v: "image {"]
+PARQUET_FILTERS = ['exists(inputs, "query")', 'eq(input_key, "query")', 'search("image")', 'search("a")',
+                   'eq(metadata_key, "user_id")', 'eq(output_key, "a.a.a")', 'like(input_value, "%image%")',
+                   'eq(thread_id, "conv-1")']
+
+
+@settings(max_examples=examples(15), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(st.tuples(*[st.integers(0, len(_TEXTS) - 1)] * 3), min_size=len(RUNS), max_size=len(RUNS)))
+def test_python_and_duckdb_agree_on_parquet_json_text(tmp_path, capsys, choices):
+    pa, pq = pytest.importorskip("pyarrow"), pytest.importorskip("pyarrow.parquet")
+    rows = []
+    for run, picks in zip(RUNS, choices):
+        row = {k: run.get(k) for k in ("id", "trace_id", "parent_run_id", "name", "run_type", "start_time")}
+        for name, pick in zip(("inputs", "outputs", "extra"), picks):
+            row[name] = _TEXTS[pick](run.get(name) or {})
+        rows.append(row)
+    path = tmp_path / "runs.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    engine = DuckDBEngine(load_files(path))
+    reader = filterql.read_runs(path)
+    for source in PARQUET_FILTERS:
+        expected = [uuid_text(r["id"]) for r in filterql.select(reader, filter=source)]
+        assert engine.select_ids(filter=source) == expected, source
+    argv = ["match", str(path), "--select", "id,inputs,outputs,extra,metadata"]
+    python, duckdb = _match(argv, capsys), _match(argv + ["--engine", "duckdb"], capsys)
+    assert python == duckdb

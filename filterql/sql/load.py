@@ -23,7 +23,8 @@ from sqlglot import exp
 from ..catalog import RUN_FIELDS, FieldType
 from ..coerce import ISO_TIMESTAMP
 from ..runs import REQUIRED, TIMESTAMP_COLUMNS, as_dict  # the catalog's required fields, as the Python reader checks them
-from ..run_files import MAX_RUN_DEPTH, TIMESTAMP_HINT, RunSourceError, file_kind, read_runs, too_deep
+from ..run_files import (JSON_TEXT_COLUMNS, MAX_RUN_DEPTH, TIMESTAMP_HINT, RunSourceError, file_kind, read_runs,
+                         too_deep)
 from . import layout
 
 if TYPE_CHECKING:
@@ -201,8 +202,10 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
         if not kind.startswith(("TIMESTAMP", "VARCHAR", '"NULL"', "NULL")):
             raise LoadError(f"{', '.join(paths)}: column {name} is {kind}, not a timestamp\n"
                             f"hint: {TIMESTAMP_HINT}")
+    scan_columns = list(schema)
     if session_ids:
         scan, schema = _parquet_with_sessions(paths, schema, session_ids), {**schema, "session_id": "VARCHAR"}
+        scan_columns = [c for c in scan_columns if c != "session_id"] + ["session_id"]  # the scan's order
     missing = [c for c in REQUIRED if c not in schema]
     if missing:
         raise LoadError(f"{', '.join(paths)}: not run data: no column {', '.join(missing)} "
@@ -214,7 +217,7 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
         kind = schema[name].upper()
         ident = f'"{name}"'
         if sql_type == "JSON":
-            value = f"TRY_CAST({ident} AS JSON)" if kind.startswith(("VARCHAR", "JSON")) else f"to_json({ident})"
+            value = _decoded(ident) if kind.startswith(("VARCHAR", "JSON")) else f"to_json({ident})"
         elif sql_type == "TIMESTAMP":
             if kind == "TIMESTAMP":
                 value = ident  # naive = UTC, as the evaluator reads it; kept native for filter pushdown
@@ -236,20 +239,51 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
     cols = [col(n, "VARCHAR") for n in _TEXT] + [col(n, "TIMESTAMP") for n in _TIMES]
     cols += [col(n, "BIGINT") for n in _INTS] + [col(n, layout.DECIMAL_TYPE) for n in _DECIMALS]
     cols += [col("in_dataset", "BOOLEAN"), col("tags", "VARCHAR[]")] + [col(n, "JSON") for n in _JSON]
-    cols.append("to_json(p) AS raw")
+    cols.append(f"{_raw(scan_columns, schema)} AS raw")
     cols.append("to_json(p) -> 'thread_id' AS own_thread_id")
-    # extra's JSON text, valid or NULL, without the JSON cast: DuckDB keeps Parquet's dictionary
+    # extra's JSON text when decoded, else NULL, without the JSON cast: DuckDB keeps Parquet's dictionary
     # encoding through it, so lookups in extra run once per distinct document.
     kind = schema.get("extra", "").upper()
     cols.append("CAST(NULL AS VARCHAR) AS extra_text" if not kind else
-                'CASE WHEN json_valid("extra") THEN CAST("extra" AS VARCHAR) END AS extra_text'
+                f'CASE WHEN {_decodable(_ident("extra"))} THEN CAST("extra" AS VARCHAR) END AS extra_text'
                 if kind.startswith(("VARCHAR", "JSON")) else 'CAST(to_json("extra") AS VARCHAR) AS extra_text')
-    for name in ("inputs", "outputs"):  # as read, maybe invalid: search parses only the candidates
+    for name in ("inputs", "outputs"):  # the document's JSON text, unparsed: search parses only the candidates
         kind = schema.get(name, "").upper()
-        text = ("NULL" if not kind else f'"{name}"' if kind.startswith("VARCHAR")
-                else f'"{name}"' if kind.startswith("JSON") else f'to_json("{name}")')
+        ident = _ident(name)
+        text = ("NULL" if not kind else f"CASE WHEN {_decodable(ident)} THEN {ident} ELSE to_json({ident}) END"
+                if kind.startswith(("VARCHAR", "JSON")) else f"to_json({ident})")
         cols.append(f"CAST({text} AS VARCHAR) AS {name}_text")
     return Source.of(cols, f"{scan} AS p")
+
+
+def _is_text(kind: str) -> bool:
+    """Whether a Parquet column of DuckDB type ``kind`` holds text (maybe JSON text), not a list or struct."""
+    return kind.upper() in ("VARCHAR", "JSON")
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _decodable(text: str) -> str:
+    """SQL: whether a JSON text column's value is decoded, as the Python reader decides
+    (``run_files.JSON_TEXT_COLUMNS``): it opens with ``{`` or ``[``, is JSON, and nests at most
+    ``MAX_RUN_DEPTH`` levels. Any other text stays the string it is."""
+    return f"(left({text}, 1) IN ('{{', '[') AND json_valid({text}) AND NOT {_too_deep(text)})"
+
+
+def _decoded(text: str) -> str:
+    """A JSON text column's value as JSON: the document (minified) or, when not decoded, the string."""
+    return f"CASE WHEN {_decodable(text)} THEN json({text}) ELSE to_json({text}) END"
+
+
+def _raw(columns: Sequence[str], schema: Mapping[str, str]) -> str:
+    """The run's document, its columns in file order, JSON text columns decoded as the Python reader does."""
+    text_columns = [c for c in columns if c in JSON_TEXT_COLUMNS and _is_text(schema[c])]
+    if not text_columns:
+        return "to_json(p)"
+    fields = ", ".join(f"{_ident(c)} := {_decoded(_ident(c)) if c in text_columns else 'p.' + _ident(c)}" for c in columns)
+    return f"to_json(struct_pack({fields}))"
 
 
 def _parquet_with_sessions(paths: Sequence[str], schema: Mapping[str, str], session_ids: Mapping[str, str]) -> str:
@@ -587,11 +621,11 @@ def load_files(paths: Sequence[PathLike] | PathLike, con: duckdb.DuckDBPyConnect
     if len(kinds) > 1:
         raise LoadError("mixing Parquet and JSONL inputs in one load is not supported")
     try:
+        _register_depth_test(con)
         if kinds == {"parquet"}:
             source = _parquet_source(con, items, session_ids).sql
         else:
             ignore = ", ignore_errors = true" if skip_invalid else ""
-            _register_depth_test(con)
             files = ", ".join(_lit(p) for p in items)
             parts = f"SELECT j FROM read_json_objects([{files}], format = 'newline_delimited'{ignore}) AS t(j)"
             if session_ids:
