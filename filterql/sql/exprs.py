@@ -201,8 +201,9 @@ def positive(where: exp.Expression) -> exp.Expression:
     push down or serve from an index."""
     if isinstance(where, exp.Coalesce) and where.expressions == [exp.false()]:
         return positive(where.this)
-    if isinstance(where, (exp.And, exp.Or)):
-        return where.__class__(this=positive(where.this), expression=positive(where.expression))
+    if isinstance(where, (exp.And, exp.Or)):  # a chain of one connector, walked without recursion (wide filters)
+        join = exp.and_ if isinstance(where, exp.And) else exp.or_
+        return join(*(positive(part) for part in where.flatten(unnest=False)), copy=False)
     if isinstance(where, exp.Paren):
         return exp.Paren(this=positive(where.this))
     return where
