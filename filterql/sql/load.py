@@ -191,6 +191,7 @@ def _footer_fact(question: str, paths: Sequence[str], read: Callable[[], _T]) ->
 def _parquet_source(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
                     session_ids: Mapping[str, str] | None = None) -> Source:
     """The normalized runs of Parquet files, reading each column by its stored type."""
+    _register_depth_test(con)  # JSON text columns are decoded only within the depth limit
     scan = f"read_parquet([{', '.join(_lit(p) for p in paths)}], union_by_name = true)"
     try:
         schema = _footer_fact("schema", paths, lambda: dict(con.execute(
@@ -272,9 +273,11 @@ def _decodable(text: str) -> str:
     return f"(left({text}, 1) IN ('{{', '[') AND json_valid({text}) AND NOT {_too_deep(text)})"
 
 
-def _decoded(text: str) -> str:
-    """A JSON text column's value as JSON: the document (minified) or, when not decoded, the string."""
-    return f"CASE WHEN {_decodable(text)} THEN json({text}) ELSE to_json({text}) END"
+def _decoded(text: str, minified: bool = False) -> str:
+    """A JSON text column's value as JSON (:func:`_decodable`, parsed once): the document, or the string."""
+    doc = f"TRY_CAST({text} AS JSON)"
+    doc = f"json({doc})" if minified else doc  # text for Python's json.loads: no trailing comma
+    return f"COALESCE(CASE WHEN left({text}, 1) IN ('{{', '[') AND NOT {_too_deep(text)} THEN {doc} END, to_json({text}))"
 
 
 def _raw(columns: Sequence[str], schema: Mapping[str, str]) -> str:
@@ -282,7 +285,8 @@ def _raw(columns: Sequence[str], schema: Mapping[str, str]) -> str:
     text_columns = [c for c in columns if c in JSON_TEXT_COLUMNS and _is_text(schema[c])]
     if not text_columns:
         return "to_json(p)"
-    fields = ", ".join(f"{_ident(c)} := {_decoded(_ident(c)) if c in text_columns else 'p.' + _ident(c)}" for c in columns)
+    fields = ", ".join(f"{_ident(c)} := {_decoded(_ident(c), True) if c in text_columns else 'p.' + _ident(c)}"
+                       for c in columns)
     return f"to_json(struct_pack({fields}))"
 
 
@@ -621,11 +625,11 @@ def load_files(paths: Sequence[PathLike] | PathLike, con: duckdb.DuckDBPyConnect
     if len(kinds) > 1:
         raise LoadError("mixing Parquet and JSONL inputs in one load is not supported")
     try:
-        _register_depth_test(con)
         if kinds == {"parquet"}:
             source = _parquet_source(con, items, session_ids).sql
         else:
             ignore = ", ignore_errors = true" if skip_invalid else ""
+            _register_depth_test(con)
             files = ", ".join(_lit(p) for p in items)
             parts = f"SELECT j FROM read_json_objects([{files}], format = 'newline_delimited'{ignore}) AS t(j)"
             if session_ids:
