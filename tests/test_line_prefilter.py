@@ -163,7 +163,7 @@ def test_the_cli_offers_the_readers_choices():
     from filterql.cli import _build_parser
     from filterql.run_files import VALIDATE
 
-    match = _build_parser()._subparsers._group_actions[0].choices["match"]  # type: ignore[union-attr]
+    match = _build_parser(["match"])._subparsers._group_actions[0].choices["match"]  # type: ignore[union-attr]
     assert tuple(next(a for a in match._actions if a.dest == "validate").choices) == VALIDATE
 
 
