@@ -7,7 +7,6 @@ Each subcommand is a ``_cmd_*`` function registered in ``_COMMANDS``.
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import os
 import sys
@@ -193,6 +192,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _apply_fix(text: str, profile: str, name: str, form: str) -> str:
     """``text`` with every certain rewrite applied, its diff printed first (on stderr for JSON output)."""
+    import difflib
+
     from .fixes import fix_filter
 
     fixed = fix_filter(text, profile)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 
 from . import catalog
@@ -16,6 +15,8 @@ _DOTTED_RE = re.compile(rf"(?:extra\.)?({'|'.join(catalog.OBJECT_FAMILIES)})\.(.
 
 def suggest(name: str, candidates: list[str] | tuple[str, ...]) -> str:
     """'did you mean ...' for the closest candidates, or ''."""
+    import difflib  # start-up: only a misspelt name needs it
+
     lowered = [c for c in candidates if c == name.lower()]
     close = lowered or difflib.get_close_matches(name.lower(), candidates, n=3, cutoff=0.6)
     if not close:

@@ -20,7 +20,6 @@ from .ast import family_of, positive_key_family
 from .hints import suggest
 from .errors import FilterSyntaxError
 from .renderer import render
-from .ui_parser import from_ui
 
 __all__ = ["lint", "RULES", "ui_syntax_hint"]
 
@@ -243,6 +242,8 @@ def ui_syntax_hint(term: str) -> str:
     search bar has one meaning in filterql."""
     if not _UI_TERM_RE.fullmatch(term):
         return ""
+    from .ui_parser import from_ui  # start-up: the search bar's grammar loads only for such a term
+
     try:
         return f"the API language writes it {render(from_ui(term))}"
     except FilterSyntaxError as e:

@@ -28,7 +28,6 @@ from .hints import dotted_field_hint, suggest
 from .lexicon import quote
 from .parser import parse
 from .renderer import render
-from .ui_parser import from_ui
 
 __all__ = ["validate", "check", "analyze", "ui_translation", "SIGNATURES"]
 
@@ -394,6 +393,8 @@ def _analyze(filter: FilterInput, context: str, profile: str) -> tuple[ast.Expr 
 
 def ui_translation(text: str) -> str:
     """The API form of ``text`` when it is UI search-bar syntax with one, else ''."""
+    from .ui_parser import from_ui  # start-up: only a filter that does not parse is read as UI syntax
+
     try:
         return render(from_ui(text))
     except FilterSyntaxError:

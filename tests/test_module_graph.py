@@ -21,6 +21,11 @@ PACKAGE = Path(filterql.__file__).resolve().parent
 LAZY_IMPORTS = {
     # Each command imports what it needs, so `filterql check` does not load the SQL and evaluation stacks.
     ("filterql.cli", "filterql"): "start-up: per-command imports",
+    ("filterql.cli", "difflib"): "start-up: only check --fix prints a diff",
+    # What `filterql check` needs only when a filter is wrong.
+    ("filterql.validator", "filterql"): "start-up: only a filter that does not parse is read as UI syntax",
+    ("filterql.lint", "filterql"): "start-up: the UI search bar's grammar loads only for a term written in it",
+    ("filterql.hints", "difflib"): "start-up: only a misspelt name needs close matches",
     # Optional extras, imported where they are used (the core needs only lark and attrs).
     ("filterql.sql.load", "duckdb"): "optional extra: filterql[sql]",
     ("filterql.sql.load", "pyarrow"): "optional extra: filterql[sql]",
