@@ -32,12 +32,13 @@ _TABLES = (layout.RUNS, layout.TAGS, layout.ENTRIES)
 #: Layout objects that read ``SOURCE`` itself: a query naming one gets the views.
 _READ_SOURCE = frozenset({layout.TAGS, layout.ENTRIES, "filterql_key_entries"})
 #: The name ``runs`` takes in a query rendered over files, replaced by the subquery after rendering.
-_INLINE = "filterql_inline_runs"
+#: Its quote makes it unique in the text: inside a string literal DuckDB's SQL doubles every ``'``.
+_INLINE = "filterql'inline_runs"
 
 
 def _rename_runs(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Table) and node.name == layout.RUNS and not node.args.get("db"):
-        return exp.Table(this=exp.to_identifier(_INLINE), alias=node.args.get("alias"))
+        return exp.Table(this=exp.to_identifier(_INLINE, quoted=True), alias=node.args.get("alias"))
     return node
 
 
@@ -69,13 +70,13 @@ class DuckDBEngine(Engine):
             self.views()
         self._made |= ensure(self.con, referred - self._made)
         text = super().render(query)
-        return text if relation is None else text.replace(_INLINE, relation)
+        return text if relation is None else text.replace(f'"{_INLINE}"', relation)
 
     def views(self) -> None:
         """Create the layout's views now (a lazily loaded engine has none until a query needs them)."""
-        if self.source is not None:
+        if self.source is not None and layout.RUNS not in self._made:
             make_views(self.con, self.source)
-            self.source = None
+            self._made.add(layout.RUNS)
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         return self.con.execute(sql).fetchall()

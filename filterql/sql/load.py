@@ -426,13 +426,13 @@ def _runs_view() -> str:
 
 
 def runs_relation(source: Source, wanted: Iterable[str]) -> str:
-    """``runs`` as a subquery of the ``wanted`` columns only (all of them: ``*``), over ``source``.
+    """``runs`` as a subquery of the ``wanted`` columns only, over ``source``.
 
     The same expressions as the ``runs`` view, so the same rows and values; a
     column's source columns are the ones its expression names (a superset at worst).
     """
     wanted = set(wanted)
-    columns = {c: e for c, e in _runs_columns().items() if c in wanted or "*" in wanted} or {"id": "id"}
+    columns = {c: e for c, e in _runs_columns().items() if c in wanted} or {"id": "id"}
     used = {n: e for n, e in source.columns.items()
             if any(re.search(rf"\b{re.escape(n)}\b", expr) for expr in columns.values())}
     inner = Source(used, source.relation).sql
