@@ -80,7 +80,8 @@ RUN_COLUMNS: Mapping[str, str] = MappingProxyType({
 })
 #: DuckDB's layout adds these to ``runs`` (docs/sql.md: the nested layout), with two macros,
 #: ``filterql_key_entries(family, key)`` and ``filterql_doc_contains(doc, term, limit)``, so
-#: tags, key lookups and search need no semi-join. The other engines get the flat tables.
+#: tags, key lookups and search need no semi-join. The other engines get the flat tables (Spark's
+#: ``runs`` with ``tags`` too: filterql.sql.spark_engine).
 NESTED_COLUMNS: Mapping[str, str] = MappingProxyType({
     "tags": "VARCHAR[]", "metadata": "JSON", "inputs": "JSON", "outputs": "JSON",
     # extra's JSON text (VARCHAR): metadata lookups read '$.metadata."k"' here, a parse fewer than via ``metadata``
