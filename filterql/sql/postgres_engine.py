@@ -54,7 +54,7 @@ _INDEXES = {
 _CORE, _DOCS, _ROW = "run_core", "run_docs", "filterql_row"
 
 
-def _create(schema: str, name: str) -> list[tuple[str, list[str]]]:
+def _stored(name: str) -> list[tuple[str, list[str]]]:
     """The tables holding layout table ``name``: (table, columns) in load order."""
     if name != layout.RUNS:
         return [(name, list(_columns(name)))]
@@ -153,7 +153,7 @@ class PostgresEngine(Engine):
             for name, table in tables.items():
                 if name == layout.RUNS:
                     table = table.append_column(_ROW, pa.array(range(table.num_rows), pa.int64()))
-                for stored, columns in _create(self.schema, name):
+                for stored, columns in _stored(name):
                     self.con.execute(_ddl(self.schema, stored, columns))
                     with self.con.cursor().copy(f"COPY {self.schema}.{stored} ({', '.join(columns)}) "
                                                 f"FROM STDIN (FORMAT csv)") as copy:
@@ -163,7 +163,7 @@ class PostgresEngine(Engine):
             self.con.execute(_runs_view(self.schema))
             for name, columns in _INDEXES.items():
                 self.con.execute(f"CREATE INDEX ON {self.schema}.{name} {columns}")
-        for stored in (_CORE, _DOCS, layout.TAGS, layout.ENTRIES):
+        for stored in (table for name in tables for table, _ in _stored(name)):
             # VACUUM sets the visibility map, without which an index-only scan visits the table anyway.
             self.con.execute(f"VACUUM ANALYZE {self.schema}.{stored}")
         self.con.execute(f"SET search_path TO {self.schema}")
