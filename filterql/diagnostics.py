@@ -60,6 +60,8 @@ class Diagnostic:
     span: Span | None = None
     hint: str = ""
     argument: str | None = None
+    #: What could replace the name or string at ``span`` (the hint's "did you mean"), closest first.
+    suggestions: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
     @property
     def is_error(self) -> bool:
@@ -75,17 +77,20 @@ class Diagnostic:
             "line": self.line,
             "column": self.column,
             "hint": self.hint,
+            "suggestions": list(self.suggestions),
         }
 
     def __str__(self) -> str:
         return format_diagnostic(self)
 
 
-def at(span: Any, severity: str, code: str, message: str, hint: str = "") -> Diagnostic:
+def at(span: Any, severity: str, code: str, message: str, hint: str = "",
+       suggestions: tuple[str, ...] = ()) -> Diagnostic:
     """A validation diagnostic located at ``span`` (line 1, column 1 when unknown)."""
     if isinstance(span, Span):
-        return Diagnostic(severity, "validation", code, message, span.line, span.column, span, hint)
-    return Diagnostic(severity, "validation", code, message, 1, 1, None, hint)
+        return Diagnostic(severity, "validation", code, message, span.line, span.column, span, hint,
+                          suggestions=suggestions)
+    return Diagnostic(severity, "validation", code, message, 1, 1, None, hint, suggestions=suggestions)
 
 
 def call_level(argument: str, severity: str, code: str, message: str, hint: str = "") -> Diagnostic:

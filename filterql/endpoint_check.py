@@ -27,7 +27,8 @@ from .diagnostics import Diagnostic, call_level
 from .endpoints import ENDPOINT_NAMES, ENDPOINTS, Endpoint, Kind, Param
 from .query_check import QueryCheck
 from .query_check import check_query as check_list_runs
-from .validator import analyze, suggest
+from .hints import suggest
+from .validator import analyze
 
 __all__ = ["check_query", "V1_NAMES_IN_V2"]
 

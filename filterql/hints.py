@@ -7,21 +7,28 @@ import re
 from . import catalog
 from .lexicon import quote
 
-__all__ = ["suggest", "dotted_key", "dotted_field_hint"]
+__all__ = ["close_names", "did_you_mean", "suggest", "dotted_key", "dotted_field_hint"]
 
 #: A dotted name for a key of an object (``metadata.user_id``, ``extra.metadata.k``, ``inputs.q``).
 _DOTTED_RE = re.compile(rf"(?:extra\.)?({'|'.join(catalog.OBJECT_FAMILIES)})\.(.+)")
 
 
-def suggest(name: str, candidates: list[str] | tuple[str, ...]) -> str:
-    """'did you mean ...' for the closest candidates, or ''."""
+def close_names(name: str, candidates: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """The candidates ``name`` was probably meant to be, closest first (its lowercase alone when that is one)."""
     import difflib  # start-up: only a misspelt name needs it
 
     lowered = [c for c in candidates if c == name.lower()]
-    close = lowered or difflib.get_close_matches(name.lower(), candidates, n=3, cutoff=0.6)
-    if not close:
-        return ""
-    return "did you mean " + " or ".join(f"`{c}`" for c in close) + "?"
+    return tuple(lowered or difflib.get_close_matches(name.lower(), candidates, n=3, cutoff=0.6))
+
+
+def did_you_mean(names: tuple[str, ...] | list[str]) -> str:
+    """'did you mean `a` or `b`?', or '' for no names."""
+    return "did you mean " + " or ".join(f"`{c}`" for c in names) + "?" if names else ""
+
+
+def suggest(name: str, candidates: list[str] | tuple[str, ...]) -> str:
+    """'did you mean ...' for the closest candidates, or ''."""
+    return did_you_mean(close_names(name, candidates))
 
 
 def dotted_key(name: str) -> tuple[str, str] | None:

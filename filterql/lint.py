@@ -17,7 +17,7 @@ from . import ast, catalog
 from .catalog import FieldType
 from .diagnostics import Diagnostic, at
 from .ast import family_of, positive_key_family
-from .hints import suggest
+from .hints import close_names, did_you_mean
 from .errors import FilterSyntaxError
 from .renderer import render
 
@@ -26,8 +26,8 @@ __all__ = ["lint", "RULES", "ui_syntax_hint"]
 Rule = Callable[[ast.Expr], Iterator[Diagnostic]]
 
 
-def _warn(node: ast.Node, code: str, message: str, hint: str = "") -> Diagnostic:
-    return at(getattr(node, "span", None), "warning", code, message, hint)
+def _warn(node: ast.Node, code: str, message: str, hint: str = "", suggestions: tuple[str, ...] = ()) -> Diagnostic:
+    return at(getattr(node, "span", None), "warning", code, message, hint, suggestions)
 
 
 def _walk_with_parents(root: ast.Node) -> Iterator[tuple[ast.Node, tuple[ast.Node, ...]]]:
@@ -69,9 +69,9 @@ def unknown_value(root: ast.Expr) -> Iterator[Diagnostic]:
         items = node.values.items if isinstance(node, ast.In) else (node.value,)  # type: ignore[attr-defined]
         for item, value in zip(items, values):
             if isinstance(value, str) and value not in spec.choices:
-                hint = suggest(value, spec.choices) if value else ""
-                hint = (hint + " " if hint else "") + f"known values: {', '.join(spec.choices)}"
-                yield _warn(item, "unknown-value", f"`{spec.name}` is never {render(item)}", hint)
+                names = close_names(value, spec.choices) if value else ()
+                hint = (did_you_mean(names) + " " if names else "") + f"known values: {', '.join(spec.choices)}"
+                yield _warn(item, "unknown-value", f"`{spec.name}` is never {render(item)}", hint, names)
 
 
 def error_boolean(root: ast.Expr) -> Iterator[Diagnostic]:

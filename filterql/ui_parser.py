@@ -19,6 +19,7 @@ import lark
 from . import ast, catalog
 from .catalog import FieldType
 from .errors import FilterSyntaxError
+from .hints import did_you_mean
 from .ast import MAX_DEPTH
 from .lexicon import grammar_text, is_number
 from .ui_fields import (FEEDBACK_SUBFIELDS, NO_API_FORM, NO_THREAD_FORM, THREAD_FIELDS, UI_FIELDS, UIField,
@@ -196,7 +197,7 @@ class _Builder:
         spec = self.fields.get(head)
         if spec is None:
             close = difflib.get_close_matches(head.lower(), list(self.fields), n=3, cutoff=0.6)
-            hint = "did you mean " + " or ".join(f"`{c}`" for c in close) + "?" if close else ""
+            hint = did_you_mean(close)
             if self.thread and head in UI_FIELDS:
                 hint = f"`{head}` is a run field; filter the runs in a row of the Any run scope (tree_filter)"
             elif catalog.lookup(head) is not None:

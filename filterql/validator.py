@@ -24,7 +24,7 @@ from .checked import Checked, mark, plain
 from .coerce import CoercionError, coerce, describe, metadata_json, surrogate_error
 from .diagnostics import Diagnostic, at
 from .errors import FilterSyntaxError, FilterValidationError
-from .hints import dotted_field_hint, suggest
+from .hints import close_names, did_you_mean, dotted_field_hint
 from .lexicon import quote
 from .parser import parse
 from .renderer import render
@@ -100,8 +100,8 @@ class _Checker:
     context: str
     diagnostics: list[Diagnostic] = attrs.Factory(list)
 
-    def error(self, node: Any, code: str, message: str, hint: str = "") -> None:
-        self.diagnostics.append(at(getattr(node, "span", None), "error", code, message, hint))
+    def error(self, node: Any, code: str, message: str, hint: str = "", suggestions: tuple[str, ...] = ()) -> None:
+        self.diagnostics.append(at(getattr(node, "span", None), "error", code, message, hint, suggestions))
 
     # Each check_* returns the typed node (unchanged when it has an error).
     def check(self, node: ast.Node) -> ast.Expr:
@@ -117,10 +117,12 @@ class _Checker:
     def field(self, node: ast.Field, function: str) -> FieldSpec | None:
         spec = catalog.lookup(node.name)
         if spec is None:
-            hint = dotted_field_hint(node.name) or suggest(node.name, catalog.field_names(self.context))
+            dotted = dotted_field_hint(node.name)
+            names = () if dotted else close_names(node.name, catalog.field_names(self.context))
+            hint = dotted or did_you_mean(names)
             if node.quoted:
                 hint = hint or f"the first argument is a field, so the string {quote(node.name)} is read as one"
-            self.error(node, "unknown-field", f"unknown field `{node.name}`", hint)
+            self.error(node, "unknown-field", f"unknown field `{node.name}`", hint, names)
             return None
         if function not in spec.operators:
             accepts = sorted(f for f in ast.FUNCTION_NAMES if f in spec.operators)
@@ -265,13 +267,14 @@ def _check_call(c: _Checker, node: ast.Call) -> ast.Expr:
     if not isinstance(typed, ast.Call):  # a hand-built Call of a valid shape
         return c.check(typed)
     if name not in ast.FUNCTION_NAMES:
-        hint = suggest(name, ast.FUNCTION_NAMES)
+        names = close_names(name, ast.FUNCTION_NAMES)
+        hint = did_you_mean(names)
         if name.lower() in ast.FUNCTION_NAMES:
             hint += " function names are lowercase"
         elif catalog.lookup(name) is not None:
             hint = hint or f"`{name}` is a field; a condition is a call such as eq({name}, ...)"
         hint = hint or "the functions are " + ", ".join(ast.FUNCTION_NAMES)
-        c.error(node, "unknown-function", f"unknown function `{name}`", hint)
+        c.error(node, "unknown-function", f"unknown function `{name}`", hint, names)
     else:
         c.error(node, *_shape_problem(node))
     # Still check what can be checked below, so one pass reports everything.

@@ -200,7 +200,7 @@ def test_cli_check_json_stdin_and_profile(capsys) -> None:  # noqa: ANN001
     assert doc == {"valid": False, "diagnostics": [{
         "severity": "error", "kind": "validation", "code": "server-neq-error-null",
         "message": doc["diagnostics"][0]["message"], "line": 1, "column": 1,
-        "hint": 'write eq(status, "error") to keep errored runs'}]}
+        "hint": 'write eq(status, "error") to keep errored runs', "suggestions": []}]}
     rc, out = run(["check", 'eq(name "x")', "--format", "json"], capsys=capsys)
     assert rc == 1 and json.loads(out)["diagnostics"][0]["kind"] == "syntax"
 

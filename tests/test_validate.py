@@ -193,7 +193,7 @@ def test_rendering() -> None:
     assert str(d) == format_diagnostic(d)
     assert format_diagnostics([d, d], text).count("hint:") == 2
     assert d.to_json() == {"severity": "error", "kind": "validation", "code": "bad-value", "line": 2, "column": 17,
-                           "message": d.message, "hint": d.hint}
+                           "message": d.message, "hint": d.hint, "suggestions": []}
 
 
 # ------------------------------------------------------------ conformance and seeds
@@ -390,3 +390,17 @@ def test_limit_quotes_the_servers_own_words() -> None:
 
     (d,) = check_query(limit=101, profile="langsmith-v1").diagnostics
     assert '"Limit exceeds maximum allowed value of 100"' in d.message
+
+
+@pytest.mark.parametrize("text,code,names", [
+    ('eq(run_tipe, "llm")', "unknown-field", ("run_type",)),
+    ('eqq(name, "x")', "unknown-function", ("eq",)),
+    ('EQ(name, "x")', "unknown-function", ("eq",)),
+    ('eq(run_type, "lm")', "unknown-value", ("llm",)),
+    ('eq(metadata.user_id, "x")', "unknown-field", ()),  # a dotted name: the hint says how, no name to pick
+])
+def test_suggestions_are_the_names_the_hint_offers(text, code, names):
+    d = next(d for d in validate(text) if d.code == code)
+    assert d.suggestions[:len(names)] == names and (names or not d.suggestions)  # closest first
+    assert d.to_json()["suggestions"] == list(d.suggestions)
+    assert all(f"`{n}`" in d.hint for n in d.suggestions)

@@ -26,7 +26,6 @@ __all__ = ["check_filter", "catalog_json", "format_filter", "explain_filter", "q
 #: The page's filter inputs, each checked in the context of the same name.
 FILTER_ARGUMENTS = ("filter", "trace_filter", "tree_filter")
 
-_SUGGESTIONS = re.compile(r"did you mean ((?:`[^`]+`(?: or )?)+)")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _STRING = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'", re.S)
 
@@ -43,17 +42,16 @@ def _token_at(text: str, start: int) -> tuple[int, int, bool] | None:
 
 
 def _replacements(d: Diagnostic, text: str) -> list[dict[str, Any]]:
-    """One-click edits for a "did you mean" hint: the name or string at the diagnostic's
-    position replaced by each suggestion (a string literal by the suggestion, quoted)."""
-    m = _SUGGESTIONS.search(d.hint)
-    if m is None or d.span is None:
+    """One-click edits for a diagnostic's suggestions: the name or string at its position replaced
+    by each (a string literal by the suggestion, quoted)."""
+    if not d.suggestions or d.span is None:
         return []
     token = _token_at(text, d.span.start)
     if token is None:
         return []
     start, end, is_string = token
     out = []
-    for name in re.findall(r"`([^`]+)`", m.group(1)):
+    for name in d.suggestions:
         out.append({
             "label": name,
             "start": _utf16(text, start),
@@ -69,7 +67,7 @@ def _diagnostic(d: Diagnostic, text: str) -> dict[str, Any]:
         out["start"], out["end"] = _utf16(text, d.span.start), _utf16(text, max(d.span.end, d.span.start + 1))
     else:
         out["start"], out["end"] = 0, _utf16(text, len(text))
-    out["suggestions"] = _replacements(d, text)
+    out["suggestions"] = _replacements(d, text)  # the edits, in place of the bare names
     return out
 
 
