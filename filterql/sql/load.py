@@ -30,8 +30,8 @@ from . import layout
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["LoadError", "Source", "connect", "ensure", "lazy_parquet", "load_typed", "make_views", "runs_relation", "load_runs",
-           "load_files", "materialize", "ON_DEMAND", "REQUIRED", "SOURCE"]
+__all__ = ["LoadError", "Source", "connect", "ensure", "lazy_parquet", "load_typed", "make_views", "runs_relation",
+           "load_runs", "load_files", "materialize", "ON_DEMAND", "REQUIRED", "SOURCE"]
 
 SOURCE = "filterql_src"
 _T = TypeVar("_T")
@@ -251,7 +251,11 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
     for name in ("inputs", "outputs"):  # the document's JSON text, unparsed: search parses only the candidates
         kind = schema.get(name, "").upper()
         ident = _ident(name)
-        text = ("NULL" if not kind else f"CASE WHEN {_decodable(ident)} THEN {ident} ELSE to_json({ident}) END"
+        # Search finds nothing in a text that is not a JSON object, so a text it cannot decode need not
+        # be told from one that is no JSON at all (the macros parse the candidates): only the depth
+        # test of _decodable is kept, not its parse of every row's text (text, as the text is read).
+        shaped = f"left({ident}, 1) IN ('{{', '[') AND NOT {_too_deep(ident)}"
+        text = ("NULL" if not kind else f"CASE WHEN {shaped} THEN {ident} ELSE CAST(to_json({ident}) AS VARCHAR) END"
                 if kind.startswith(("VARCHAR", "JSON")) else f"to_json({ident})")
         cols.append(f"CAST({text} AS VARCHAR) AS {name}_text")
     return Source.of(cols, f"{scan} AS p")
