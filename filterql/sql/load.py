@@ -242,20 +242,18 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
     cols += [col("in_dataset", "BOOLEAN"), col("tags", "VARCHAR[]")] + [col(n, "JSON") for n in _JSON]
     cols.append(f"{_raw(scan_columns, schema)} AS raw")
     cols.append("to_json(p) -> 'thread_id' AS own_thread_id")
-    # extra's JSON text when decoded, else NULL, without the JSON cast: DuckDB keeps Parquet's dictionary
-    # encoding through it, so lookups in extra run once per distinct document.
+    # extra's text when it may be decoded (_shaped), else NULL, without the JSON cast: DuckDB keeps
+    # Parquet's dictionary encoding through it, so lookups in extra run once per distinct document.
     kind = schema.get("extra", "").upper()
     cols.append("CAST(NULL AS VARCHAR) AS extra_text" if not kind else
-                f'CASE WHEN {_decodable(_ident("extra"))} THEN CAST("extra" AS VARCHAR) END AS extra_text'
+                f'CASE WHEN {_shaped(_ident("extra"))} THEN CAST("extra" AS VARCHAR) END AS extra_text'
                 if kind.startswith(("VARCHAR", "JSON")) else 'CAST(to_json("extra") AS VARCHAR) AS extra_text')
     for name in ("inputs", "outputs"):  # the document's JSON text, unparsed: search parses only the candidates
         kind = schema.get(name, "").upper()
         ident = _ident(name)
-        # Search finds nothing in a text that is not a JSON object, so a text it cannot decode need not
-        # be told from one that is no JSON at all (the macros parse the candidates): only the depth
-        # test of _decodable is kept, not its parse of every row's text (text, as the text is read).
-        shaped = f"left({ident}, 1) IN ('{{', '[') AND NOT {_too_deep(ident)}"
-        text = ("NULL" if not kind else f"CASE WHEN {shaped} THEN {ident} ELSE CAST(to_json({ident}) AS VARCHAR) END"
+        # Search finds nothing in a text that is not a JSON object: the macros parse the candidates.
+        text = ("NULL" if not kind else
+                f"CASE WHEN {_shaped(ident)} THEN {ident} ELSE CAST(to_json({ident}) AS VARCHAR) END"
                 if kind.startswith(("VARCHAR", "JSON")) else f"to_json({ident})")
         cols.append(f"CAST({text} AS VARCHAR) AS {name}_text")
     return Source.of(cols, f"{scan} AS p")
@@ -268,6 +266,13 @@ def _is_text(kind: str) -> bool:
 
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _shaped(text: str) -> str:
+    """SQL: :func:`_decodable` but for the JSON parse: the text columns of the nested layout (``extra``,
+    ``inputs_text``, ``outputs_text``) are not parsed for every run; what reads them tolerates text
+    that is not JSON (the lookups' ``TRY``, the search macros' ``TRY_CAST``)."""
+    return f"(left({text}, 1) IN ('{{', '[') AND NOT {_too_deep(text)})"
 
 
 def _decodable(text: str) -> str:
@@ -464,7 +469,7 @@ def lazy_parquet(paths: Sequence[str], con: duckdb.DuckDBPyConnection) -> Source
 
 
 # metadata from extra's text: one parse per distinct document when Parquet dictionary-encodes it.
-_DOCS = {"metadata": "json_extract(extra_text, '$.metadata')", "inputs": "inputs", "outputs": "outputs"}
+_DOCS = {"metadata": "TRY(json_extract(extra_text, '$.metadata'))", "inputs": "inputs", "outputs": "outputs"}
 
 
 def _macros() -> str:

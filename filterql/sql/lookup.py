@@ -71,14 +71,15 @@ def _lookup(ctx: _Ctx, family: str, key: str, tests: Sequence[_Test], text: str 
     doc = _col(column, ctx.run)
     # A member of a non-object is NULL, so this is exactly the family object's member ``key``.
     path = _str(f'{prefix}"{key}"')
-    member_type = _fn("json_type", doc, path)
+    # TRY: the text of ``extra`` is not parsed before (one parse fewer per run); not JSON, it has no member.
+    member_type = _fn("TRY", _fn("json_type", doc, path))
     x = exp.to_identifier("x")
     leaf_type, leaf_text = _fn("json_type", x), _fn("json_extract_string", x, _str("$"))
     in_array = exp.GT(this=exp.Length(this=exp.ArrayFilter(
         this=_fn("filterql_array_leaves", _fn("json_extract", doc, path)),
         expression=exp.Lambda(this=_and([_paren(t(leaf_type, leaf_text)) for t in tests]), expressions=[x]))),
         expression=exp.Literal.number(0))
-    member_text = _fn("json_extract_string", doc, path)
+    member_text = _fn("TRY", _fn("json_extract_string", doc, path))
     # A document whose text has no '[' has no array: most rows skip parsing it for the type.
     is_array = exp.and_(_fn("contains", exp.cast(doc, "VARCHAR"), _str("[")),
                         exp.EQ(this=member_type, expression=_str("ARRAY")), copy=False)
