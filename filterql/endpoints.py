@@ -108,8 +108,7 @@ class Endpoint:
 
     ``one_of`` lists groups of parameters of which exactly one must be given
     on the server (the ``langsmith-v2`` profile reports it; offline they are
-    optional filters, SPEC §10); ``exclusive`` pairs never given together;
-    ``page_size`` the (default, low, high) of ``page_size``.
+    optional filters, SPEC §10); ``exclusive`` pairs never given together.
     ``path`` names the parameter that is part of the URL (``thread_id``).
     """
 
@@ -118,7 +117,6 @@ class Endpoint:
     route: str
     model: str
     params: tuple[Param, ...]
-    page_size: tuple[int, int, int]
     one_of: tuple[tuple[str, ...], ...] = ()
     exclusive: tuple[tuple[str, str], ...] = ()
     path: tuple[str, ...] = ()
@@ -127,6 +125,12 @@ class Endpoint:
     @property
     def by_name(self) -> Mapping[str, Param]:
         return {p.name: p for p in self.params}
+
+    @property
+    def page_size(self) -> tuple[int, int, int]:
+        """(default, low, high) of the ``page_size`` parameter."""
+        p = self.by_name["page_size"]
+        return int(p.default), p.low, p.high  # type: ignore[return-value]
 
 
 K = Kind
@@ -169,7 +173,6 @@ RUNS_QUERY = Endpoint(
         Param("selects", K.ENUMS, _RQ, "fields of each Run item", default="[ID]", choices=RUN_SELECT_FIELDS),
         Param("trace_id", K.UUID, _RQ, "the run belongs to this trace"),
     ),
-    page_size=(100, 1, 1000),
     one_of=(("project_ids", "reference_dataset_id"),),
     exclusive=(("ai_search", "sem_filter"),),
     doc="runs, newest start_time first",
@@ -187,7 +190,6 @@ TRACES_QUERY = Endpoint(
         Param("selects", K.ENUMS, _TQ, "fields of root_run; TOTAL_TOKENS, TOTAL_COST, FIRST_TOKEN_TIME go to "
               "trace_aggregates", default="[ID]", choices=RUN_SELECT_FIELDS),
     ),
-    page_size=(20, 1, 100),
     one_of=(("project_id",),),
     exclusive=(("ai_search", "sem_filter"),),
     doc="traces (root run + whole-tree aggregates), newest first",
@@ -202,7 +204,6 @@ THREADS_QUERY = Endpoint(
         Param("tree_filter", K.FILTER, _HQ, "some run of some trace matches", context="tree_filter"),
         Param("thread_filter", K.FILTER, _HQ, "the thread summary matches", context="thread_filter"),
     ),
-    page_size=(20, 1, 100),
     one_of=(("project_id",),),
     exclusive=(("ai_search", "sem_filter"),),
     doc="threads, latest activity first",
@@ -221,7 +222,6 @@ THREAD_TRACES = Endpoint(
         Param("selects", K.ENUMS, _LT, "fields of each ThreadTrace (trace_id always)", default="[TRACE_ID]",
               choices=THREAD_TRACE_SELECT_FIELDS),
     ),
-    page_size=(20, 1, 100),
     one_of=(("project_id",),),
     path=("thread_id",),
     doc="the traces of one thread, in conversation order",
