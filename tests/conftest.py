@@ -14,7 +14,9 @@ from typing import Any, Callable
 
 import pytest
 
-__all__ = ["make_run", "run_id", "open_on", "postgres_server_dsn"]
+from filterql.cli import main
+
+__all__ = ["make_run", "run_id", "run_cli", "open_on", "postgres_server_dsn"]
 
 
 def run_id(i: int = 1) -> str:
@@ -34,6 +36,17 @@ def make_run(i: int = 1, **fields: Any) -> dict[str, Any]:
         fields["extra"] = {"metadata": fields.pop("metadata")}
     run.update(fields)
     return run
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str], str]:
+    """``filterql argv`` in process: (exit code, stdout lines, first stderr line); never a traceback."""
+    try:
+        code = main(argv)
+    except SystemExit as e:
+        code = e.code  # type: ignore[assignment]
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, out.splitlines(), (err.strip().splitlines() or [""])[0]
 
 
 @functools.cache

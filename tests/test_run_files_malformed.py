@@ -19,8 +19,8 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from filterql.cli import main
 from filterql.run_files import MAX_RUN_DEPTH
+from conftest import run_cli
 from fuzz_budget import examples
 from shared_data import shared_dir
 
@@ -63,14 +63,8 @@ DAMAGE = {
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str], str]:
-    try:
-        code = main(argv)
-    except SystemExit as e:
-        code = e.code  # type: ignore[assignment]
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    first = err.strip().splitlines()[0] if err.strip() else ""
-    return code, out.splitlines(), first.split("; first:")[0]
+    code, lines, first = run_cli(argv, capsys)
+    return code, lines, first.split("; first:")[0]
 
 
 @settings(max_examples=examples(40), deadline=None,

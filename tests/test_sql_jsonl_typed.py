@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from filterql.cli import main
 from filterql.run_files import MAX_RUN_DEPTH
 from filterql.sql import load
 from filterql.sql.load import SOURCE, connect, load_files, load_typed
+from conftest import run_cli
 from fuzz_budget import examples
 from shared_data import shared_dir
 
@@ -82,16 +82,6 @@ def test_typed_reader_normalizes_every_member_as_the_general_reader(tmp_path, ru
     assert _source_rows(typed) == _source_rows(general)
 
 
-def _match(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str], str]:
-    try:
-        code = main(argv)
-    except SystemExit as e:
-        code = e.code  # type: ignore[assignment]
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out.splitlines(), (err.strip().splitlines() or [""])[0]
-
-
 _FILTERS = [None, 'eq(run_type, "llm")', "gt(total_tokens, 100)", 'search("image")', 'has(tags, "production")',
             'eq(metadata_key, "user_id")', 'eq(thread_id, "conv-1")', "eq(end_time, null)"]
 
@@ -109,8 +99,8 @@ def test_match_ids_only_decides_as_the_python_engine(tmp_path, capsys, runs, sou
     path = tmp_path / "runs.jsonl"
     path.write_text("\n".join(lines) + "\n")
     argv = ["match", str(path), "--ids-only"] + ([] if source is None else ["--filter", source])
-    python = _match(argv, capsys)
-    duckdb = _match(argv + ["--engine", "duckdb"], capsys)
+    python = run_cli(argv, capsys)
+    duckdb = run_cli(argv + ["--engine", "duckdb"], capsys)
     if damage == "duplicate key":  # the readers keep different values of a repeated key: only the decision
         assert python[0] == duckdb[0]
     else:
