@@ -269,24 +269,20 @@ def _ident(name: str) -> str:
 
 
 def _shaped(text: str) -> str:
-    """SQL: :func:`_decodable` but for the JSON parse: the text columns of the nested layout (``extra``,
-    ``inputs_text``, ``outputs_text``) are not parsed for every run; what reads them tolerates text
-    that is not JSON (the lookups' ``TRY``, the search macros' ``TRY_CAST``)."""
+    """SQL: whether a JSON text column's value may be decoded, as the Python reader decides
+    (``run_files.JSON_TEXT_COLUMNS``): it opens with ``{`` or ``[`` and nests at most ``MAX_RUN_DEPTH``
+    levels; it is decoded when it is JSON too, else it stays the string it is. The JSON test is left to
+    what reads the text (the lookups' ``TRY``, the search macros' and :func:`_decoded`'s ``TRY_CAST``),
+    so the text columns of the nested layout (``extra``, ``inputs_text``, ``outputs_text``) are not
+    parsed for every run."""
     return f"(left({text}, 1) IN ('{{', '[') AND NOT {_too_deep(text)})"
 
 
-def _decodable(text: str) -> str:
-    """SQL: whether a JSON text column's value is decoded, as the Python reader decides
-    (``run_files.JSON_TEXT_COLUMNS``): it opens with ``{`` or ``[``, is JSON, and nests at most
-    ``MAX_RUN_DEPTH`` levels. Any other text stays the string it is."""
-    return f"(left({text}, 1) IN ('{{', '[') AND json_valid({text}) AND NOT {_too_deep(text)})"
-
-
 def _decoded(text: str, minified: bool = False) -> str:
-    """A JSON text column's value as JSON (:func:`_decodable`, parsed once): the document, or the string."""
+    """A JSON text column's value as JSON (:func:`_shaped`, parsed once): the document, or the string."""
     doc = f"TRY_CAST({text} AS JSON)"
     doc = f"json({doc})" if minified else doc  # text for Python's json.loads: no trailing comma
-    return f"COALESCE(CASE WHEN left({text}, 1) IN ('{{', '[') AND NOT {_too_deep(text)} THEN {doc} END, to_json({text}))"
+    return f"COALESCE(CASE WHEN {_shaped(text)} THEN {doc} END, to_json({text}))"
 
 
 def _raw(columns: Sequence[str], schema: Mapping[str, str]) -> str:
