@@ -175,9 +175,9 @@ def family_number(value: Any) -> int | Decimal | None:
     """A family value as number comparisons read it: :func:`json_number`, when it has at most
     ``DECIMAL_DIGITS`` digits before and after the point, else None (its JSON text still matches)."""
     n = json_number(value)
-    if n is None or n.__class__ is int:
-        return n if n is None or -_FAMILY_LIMIT < n < _FAMILY_LIMIT else None
-    if abs(n) >= _FAMILY_LIMIT or (n and n.normalize().as_tuple().exponent < -DECIMAL_DIGITS[1]):  # type: ignore[operator]
+    if n is None or abs(n) >= _FAMILY_LIMIT:
+        return None
+    if n.__class__ is not int and n and n.normalize().as_tuple().exponent < -DECIMAL_DIGITS[1]:  # type: ignore[union-attr]
         return None
     return n
 
