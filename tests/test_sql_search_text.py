@@ -70,6 +70,9 @@ _DOCS = [
     {"extra": '{"metadata": {"e": {"production": 1}, "e.x": "production"}}'},
     {"extra": '{"metadata": {"e": "\\u0070roduction"}}'},
     {"extra": '{"metadata": ["production"]}'},
+    {"extra": '{"runtime": {"k": "timeout"}, "metadata": {"k": "x"}}'},  # in extra, outside metadata
+    {"extra": '{"metadata": {"k": "\\u0074IMEOUT"}}'},                 # metadata's only spelling escaped
+    {"extra": '{"metadata": {"k": ["TimeOut"]}}'},                      # case differs from the term's
 ]
 
 
@@ -117,6 +120,9 @@ _PARQUET_DOCS = [  # (inputs text, extra text) as stored in a bulk export's stri
     ('{"timeout": "x"}', '{"metadata": {"e": {"production": 1}}}'),
     ('["timeout"]', '{"metadata": 5}'),
     (None, None),
+    ('{"k": "\\u0054IMEOUT"}', None),                               # the term spelled with an escape
+    (None, '{"metadata": {"e": "\\u0074imeout"}}'),
+    (None, '{"runtime": {"k": "timeout"}, "metadata": {"e": "x"}}'),  # in extra, outside metadata
 ]
 
 
@@ -135,4 +141,4 @@ def test_parquet_text_columns_match_the_flat_layout(tmp_path):
     for f in ['search("timeout")', 'search("key")', 'search(inputs, "out")', 'search("x")', 'eq(metadata_key, "e")',
               'and(eq(metadata_key, "e"), eq(metadata_value, "production"))', 'has(metadata, \'{"e": "production"}\')']:
         assert nested.select_ids(filter=f) == flat.select_ids(filter=f), f
-    assert len(nested.select_ids(filter='search("timeout")')) == 2
+    assert len(nested.select_ids(filter='search("timeout")')) == 4

@@ -185,17 +185,31 @@ def _search_term(term: str, field: str | None, ctx: _Ctx) -> exp.Expression:
 
 
 _FAMILY_OBJECT_COLUMN = {family: column for column, family in OBJECT_FAMILIES.items()}
-#: The nested layout's JSON text of each searched document, as read (possibly invalid JSON).
-_FAMILY_TEXT_COLUMN = {"metadata": "metadata", "input": "inputs_text", "output": "outputs_text"}
+
+
+#: The nested layout's JSON text (as read, possibly invalid JSON) holding each searched document, and the
+#: document's path in it (None: the whole text). Metadata is extracted from ``extra`` in the filter, not
+#: read from ``runs.metadata``: DuckDB computes a column for every row it reaches, and the text test on
+#: ``extra`` spares most rows that parse.
+_FAMILY_TEXT = {"metadata": ("extra", "$.metadata"), "input": ("inputs_text", None), "output": ("outputs_text", None)}
+
+
+def _family_text(family: str, ctx: _Ctx) -> tuple[exp.Expression, exp.Expression]:
+    """(``hay``, ``text``) of ``family``'s document: the text holding it, and its own text."""
+    column, path = _FAMILY_TEXT[family]
+    hay = _col(column, ctx.run)
+    if path is None:
+        return hay, hay
+    return hay, exp.Anonymous(this="TRY", expressions=[exp.Anonymous(this="json_extract", expressions=[hay, _str(path)])])
 
 
 def _doc_contains(family: str, term: str, ctx: _Ctx) -> exp.Expression:
     """Some string leaf of ``family``'s document contains ``term`` (nested layout)."""
     limit = exp.Null() if ctx.search_limit is None else _int(ctx.search_limit)
     if ctx.search_limit is None and text_exact(term):
-        text = _col(_FAMILY_TEXT_COLUMN[family], ctx.run)
+        hay, text = _family_text(family, ctx)
         return exp.Anonymous(this="filterql_doc_contains_ascii",
-                             expressions=[text, _str(term), _str(text_pattern(term)), _str(value_pattern(term))])
+                             expressions=[hay, text, _str(term), _str(text_pattern(term)), _str(value_pattern(term))])
     doc = _col(_FAMILY_OBJECT_COLUMN[family], ctx.run)
     # A term no JSON writer escapes can first be looked for in the document's text.
     plain = not any(c in '"\\/' or ord(c) < 0x20 for c in term)

@@ -494,15 +494,17 @@ CREATE OR REPLACE MACRO filterql_array_leaves(v) AS list_filter(list_reduce(
     [v]), lambda x: json_type(x) NOT IN ('ARRAY', 'OBJECT'));
 -- Exact without walking the document, for the terms the compiler checks (filterql.sql.prefilter): in an
 -- object's text without any escape, an occurrence of such a term lies inside one string, and `pattern`
--- (term, rest of that string, closing quote, then ',', '}}' or ']') says that string is a value, not a key;
--- `found` (or an 'İ', which lowers to 'i') is a cheaper necessary test for the term in the lowercased text.
--- `text` is the document's text as read: only the rows that get this far pay for parsing it.
-CREATE OR REPLACE MACRO filterql_doc_contains_ascii(text, term, found, pattern) AS
-  ((regexp_matches(CAST(text AS VARCHAR), found) OR contains(CAST(text AS VARCHAR), 'İ'))
-   AND (starts_with(CAST(text AS VARCHAR), '{{') AND NOT contains(CAST(text AS VARCHAR), '\\')
-        AND regexp_matches(lower(CAST(text AS VARCHAR)), pattern) AND TRY_CAST(text AS JSON) IS NOT NULL
-        OR filterql_doc_contains(TRY_CAST(text AS JSON), term, NULL)))
-  OR (contains(CAST(text AS VARCHAR), '\\u') AND filterql_doc_contains(TRY_CAST(text AS JSON), term, NULL));
+-- (term, rest of that string, closing quote, then ',', '}}' or ']') says that string is a value, not a key.
+-- `hay` is a JSON text the document is part of (its own text, or extra's for metadata): a string value of
+-- the document whose lowercase holds the term holds it verbatim in `hay`, up to case, unless `hay` holds a
+-- \\u escape or an 'İ' (which lowers to 'i'). So `found` (the term in either case), 'İ' or '\\u' in `hay`
+-- is a cheap necessary test, and only the rows that pass it pay for `text` (the document's text, maybe
+-- extracted from `hay`) and for parsing it.
+CREATE OR REPLACE MACRO filterql_doc_contains_ascii(hay, text, term, found, pattern) AS
+  (regexp_matches(hay, found) OR contains(hay, 'İ') OR contains(hay, '\\u'))
+  AND (starts_with(CAST(text AS VARCHAR), '{{') AND NOT contains(CAST(text AS VARCHAR), '\\')
+       AND regexp_matches(lower(CAST(text AS VARCHAR)), pattern) AND TRY_CAST(text AS JSON) IS NOT NULL
+       OR filterql_doc_contains(TRY_CAST(text AS JSON), term, NULL));
 CREATE OR REPLACE MACRO filterql_key_entries(fam, k) AS TABLE
 WITH RECURSIVE members AS (
   SELECT id AS run_id, n AS node, json_type(n) AS t FROM (
