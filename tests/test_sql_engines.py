@@ -37,6 +37,39 @@ def test_repeated_arguments_reuse_the_rendered_sql():
     assert engine.select_ids(run_ids=ids) == engine.select_ids(run_ids=tuple(ids))
 
 
+def test_new_engines_share_rendered_sql_per_source_and_create_what_it_needs(tmp_path, monkeypatch):
+    """``select_sql`` opens an engine per call: the text is rendered once per (filter, source), each new
+    connection still gets the macros and the depth test it calls, and the cache stays bounded."""
+    from filterql import read_runs, select
+    from filterql.sql import base, engines
+
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    # Native timestamps: the files' statistics prove the runs complete, so opening them runs no SQL.
+    runs = [{**r, "start_time": dt.datetime.fromisoformat(r["start_time"].replace("Z", "+00:00"))}
+            for r in load_runs()]
+    texts = _parquet(tmp_path / "texts.parquet", runs)  # JSON documents as text columns
+    objects = tmp_path / "objects.parquet"  # the same runs with documents as Parquet structs, fewer columns
+    pq.write_table(pa.Table.from_pylist([{k: r[k] for k in ("id", "trace_id", "name", "run_type", "start_time",
+                                                            "inputs") if k in r} for r in runs[::2]]), objects)
+    filters = ['search("a")', 'and(eq(metadata_key, "a"), eq(metadata_value, "b"))', 'has(tags, "prod")']
+    for path in (texts, objects):
+        for text in filters:
+            first = open_engine(path).sql(filter=text)
+            engine = open_engine(path)
+            assert engine.sql(filter=text) is first  # rendered once for this source
+            want = [r["id"] for r in select(read_runs(path), filter=text)]
+            assert engine.select_ids(filter=text) == want, (path.name, text)
+    assert open_engine(texts).sql(filter=filters[0]) != open_engine(objects).sql(filter=filters[0])
+    monkeypatch.setattr(base, "_CACHE_SIZE", 2)
+    for n in range(4):
+        open_engine(texts).sql(filter=f'eq(name, "n{n}")')
+        assert len(engines._RENDERED) <= 2
+
+
 def test_a_rewritten_parquet_file_is_described_again(tmp_path):
     runs = load_runs()
     path = tmp_path / "runs.parquet"

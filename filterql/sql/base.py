@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from typing import Any, Hashable, Iterator, TypeVar
+from typing import Any, Callable, Hashable, Iterator, TypeVar
 
 from sqlglot import exp
 
@@ -16,7 +16,7 @@ from . import layout
 from .dialects import render
 from .query import query_sql
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "shared"]
 
 #: Rendered queries kept per engine (repeated filters skip validation, compilation and rendering).
 _CACHE_SIZE = 256
@@ -34,32 +34,36 @@ def _frozen(value: Any) -> Hashable:
 
 
 #: Compiled queries by (arguments, layout), shared by every engine of the process: a filter
-#: ``select_sql`` ran before is neither validated nor compiled again (each engine still renders).
+#: ``select_sql`` ran before is neither validated nor compiled again.
 _COMPILED: OrderedDict[Hashable, exp.Select] = OrderedDict()
-_COMPILED_LOCK = threading.Lock()
+_LOCK = threading.Lock()
 
 
 def _remember(cache: OrderedDict[Hashable, _T], key: Hashable, value: _T) -> None:
     cache[key] = value
-    if len(cache) > _CACHE_SIZE:
+    while len(cache) > _CACHE_SIZE:
         cache.popitem(last=False)
+
+
+def shared(cache: OrderedDict[Hashable, _T], key: Hashable, build: Callable[[], _T]) -> _T:
+    """``cache[key]``, built and remembered (the last :data:`_CACHE_SIZE` of them) when absent; for
+    the process-wide caches, which any thread may use."""
+    with _LOCK:
+        value = cache.get(key)
+        if value is not None:
+            cache.move_to_end(key)
+            return value
+    value = build()
+    with _LOCK:
+        _remember(cache, key, value)
+    return value
 
 
 def _compiled(key: Hashable | None, engine: Engine, arguments: dict[str, Any]) -> exp.Select:
     """``query_sql`` of ``list_runs`` ``arguments`` for ``engine``'s layout (``key``: the arguments'
     frozen form, None if unhashable)."""
-    if key is None:
-        return engine.query_sql(list_runs_query(**arguments))
-    key = (key, engine.nested, engine.tag_array)
-    with _COMPILED_LOCK:
-        query = _COMPILED.get(key)
-        if query is not None:
-            _COMPILED.move_to_end(key)
-            return query
-    query = engine.query_sql(list_runs_query(**arguments))
-    with _COMPILED_LOCK:
-        _remember(_COMPILED, key, query)
-    return query
+    build = lambda: engine.query_sql(list_runs_query(**arguments))  # noqa: E731
+    return build() if key is None else shared(_COMPILED, (key, engine.nested, engine.tag_array), build)
 
 
 class Engine:
@@ -142,12 +146,16 @@ class Engine:
             key = None
         text = cache.get(key) if key is not None else None
         if text is None:
-            text = self.render(_compiled(key, self, arguments))
+            text = self._render_arguments(key, arguments)
             if key is not None:
                 _remember(cache, key, text)
         elif key is not None:
             cache.move_to_end(key)
         return text
+
+    def _render_arguments(self, key: Hashable | None, arguments: dict[str, Any]) -> str:
+        """The text of :meth:`sql` (``key``: the arguments' frozen form, None if unhashable)."""
+        return self.render(_compiled(key, self, arguments))
 
     def close(self) -> None:
         """Release what the engine holds (nothing for an engine without resources)."""

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 import os
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, Hashable, Iterable, Iterator, Sequence
 
 from sqlglot import exp
 
 from . import layout
-from .base import Engine
-from .load import PathLike, Source, connect, ensure, lazy_parquet, load_files, load_runs, make_views, materialize, \
-    runs_relation
+from .base import Engine, _compiled, shared
+from .load import PathLike, Source, called, connect, ensure, lazy_parquet, load_files, load_runs, make_views, \
+    materialize, runs_relation
 from .postgres_engine import PostgresEngine
 from .spark_engine import SparkEngine
 
@@ -42,6 +43,15 @@ def _rename_runs(node: exp.Expression) -> exp.Expression:
     return node
 
 
+#: What a query needs on its connection, besides the objects it calls: the layout's views.
+_VIEWS = "filterql'views"
+
+#: DuckDB text of compiled queries over lazy sources and what it needs on the connection, by (arguments,
+#: layout, source), shared by the engines of the process: ``select_sql`` opens an engine per call, and a
+#: filter it ran before is not rendered again; only what its text needs is created on the new connection.
+_RENDERED: OrderedDict[Hashable, tuple[str, frozenset[str]]] = OrderedDict()
+
+
 class DuckDBEngine(Engine):
     """DuckDB holding the layout on ``con``; views and macros a query refers to are created on first use.
 
@@ -60,17 +70,34 @@ class DuckDBEngine(Engine):
         self._made: set[str] = set()
 
     def render(self, query: exp.Expression) -> str:
-        referred = {node.name for node in query.find_all(exp.Table, exp.Anonymous)}
-        relation = None
-        if self.source is not None and not referred & _READ_SOURCE:
-            wanted = {column.name for column in query.find_all(exp.Column)}
-            query = query.transform(_rename_runs)
-            relation = runs_relation(self.source, wanted)
-        elif self.source is not None:
+        text, needs = self._text(query)
+        self._prepare(needs)
+        return text
+
+    def _text(self, query: exp.Expression) -> tuple[str, frozenset[str]]:
+        """``query``'s text and what it needs on the connection (:meth:`_prepare`); creates nothing."""
+        referred = frozenset(node.name for node in query.find_all(exp.Table, exp.Anonymous))
+        if self.source is None:
+            return super().render(query), referred
+        if referred & _READ_SOURCE:
+            return super().render(query), referred | {_VIEWS}
+        relation = runs_relation(self.source, {column.name for column in query.find_all(exp.Column)})
+        text = super().render(query.transform(_rename_runs)).replace(f'"{_INLINE}"', relation)
+        return text, referred | called(relation)
+
+    def _prepare(self, needs: frozenset[str]) -> None:
+        """Create what a query's text needs (:meth:`_text`) on the connection, unless there already."""
+        if _VIEWS in needs:
             self.views()
-        self._made |= ensure(self.con, referred - self._made)
-        text = super().render(query)
-        return text if relation is None else text.replace(f'"{_INLINE}"', relation)
+        self._made |= ensure(self.con, needs - self._made)
+
+    def _render_arguments(self, key: Hashable | None, arguments: dict[str, Any]) -> str:
+        if key is None or self.source is None:
+            return super()._render_arguments(key, arguments)
+        text, needs = shared(_RENDERED, (key, self.nested, self.tag_array, self.source.key),
+                             lambda: self._text(_compiled(key, self, arguments)))
+        self._prepare(needs)
+        return text
 
     def views(self) -> None:
         """Create the layout's views now (a lazily loaded engine has none until a query needs them)."""

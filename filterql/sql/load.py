@@ -30,10 +30,12 @@ from . import layout
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["LoadError", "Source", "connect", "ensure", "lazy_parquet", "load_typed", "make_views", "runs_relation",
-           "load_runs", "load_files", "materialize", "ON_DEMAND", "REQUIRED", "SOURCE"]
+__all__ = ["LoadError", "Source", "DEPTH_TEST", "called", "connect", "ensure", "lazy_parquet", "load_typed",
+           "make_views", "runs_relation", "load_runs", "load_files", "materialize", "ON_DEMAND", "REQUIRED", "SOURCE"]
 
 SOURCE = "filterql_src"
+#: The Python function that decides what nests past ``MAX_RUN_DEPTH`` (:func:`_too_deep`).
+DEPTH_TEST = "filterql_too_deep"
 _T = TypeVar("_T")
 
 
@@ -172,6 +174,11 @@ class Source:
     def sql(self) -> str:
         return f"SELECT {', '.join(f'{e} AS {n}' for n, e in self.columns.items())} FROM {self.relation}"
 
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """The source as a cache key (``columns`` is a mapping, which does not hash)."""
+        return self.relation, tuple(self.columns.items())
+
 
 #: What Parquet footers said, by (question, files with their mtime and size): a file opened again
 #: (``select_sql`` once per query) is not described again until it changes.
@@ -190,8 +197,8 @@ def _footer_fact(question: str, paths: Sequence[str], read: Callable[[], _T]) ->
 
 def _parquet_source(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
                     session_ids: Mapping[str, str] | None = None) -> Source:
-    """The normalized runs of Parquet files, reading each column by its stored type."""
-    _register_depth_test(con)  # JSON text columns are decoded only within the depth limit
+    """The normalized runs of Parquet files, reading each column by its stored type (JSON text columns
+    are decoded only within the depth limit: running its SQL needs the depth test, :func:`ensure`)."""
     scan = f"read_parquet([{', '.join(_lit(p) for p in paths)}], union_by_name = true)"
     try:
         schema = _footer_fact("schema", paths, lambda: dict(con.execute(
@@ -275,7 +282,9 @@ def _shaped(text: str) -> str:
     what reads the text (the lookups' ``TRY``, the search macros' and :func:`_decoded`'s ``TRY_CAST``),
     so the text columns of the nested layout (``extra``, ``inputs_text``, ``outputs_text``) are not
     parsed for every run."""
-    return f"(left({text}, 1) IN ('{{', '[') AND NOT {_too_deep(text)})"
+    # starts_with, not left(text, 1) IN (...): the same test at half the cost (no character counting).
+    t = f"CAST({text} AS VARCHAR)"
+    return f"((starts_with({t}, '{{') OR starts_with({t}, '[')) AND NOT {_too_deep(text)})"
 
 
 def _decoded(text: str, minified: bool = False) -> str:
@@ -446,6 +455,7 @@ def runs_relation(source: Source, wanted: Iterable[str]) -> str:
 
 def make_views(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     """The ``SOURCE`` and ``runs`` views over ``source``, as :func:`load_files` creates them."""
+    _register_depth_test(con)
     _create_layout(con, source.sql)
 
 
@@ -458,6 +468,7 @@ def lazy_parquet(paths: Sequence[str], con: duckdb.DuckDBPyConnection) -> Source
     try:
         source = _parquet_source(con, paths)
         if not _parquet_statistics_say_complete(con, paths):
+            ensure(con, called(source.sql))
             _check_runs(con, ", ".join(paths), f"({source.sql})")
     except LoadError:
         return None
@@ -558,16 +569,25 @@ ON_DEMAND = _on_demand()
 
 
 def ensure(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> set[str]:
-    """Create the on-demand layout objects among ``names`` (views, macros) on ``con``; return those created.
+    """Create the on-demand layout objects among ``names`` (views, macros, :data:`DEPTH_TEST`) on ``con``;
+    return those created.
 
     The entry view and the macros take most of the layout's set-up time, so a
     connection gets them only when a query refers to them.
     """
-    made = {n for n in names if n in ON_DEMAND}
+    made = {n for n in names if n in ON_DEMAND or n == DEPTH_TEST}
     for name in sorted(made):
+        if name == DEPTH_TEST:  # a Python function, not SQL
+            _register_depth_test(con)
+            continue
         for statement in ON_DEMAND[name]:
             con.execute(statement)
     return made
+
+
+def called(sql: str) -> frozenset[str]:
+    """The on-demand objects SQL text ``sql`` calls: macros of :data:`ON_DEMAND` and the depth test."""
+    return frozenset(name for name in (*ON_DEMAND, DEPTH_TEST) if re.search(rf"\b{name}\(", sql))
 
 
 def _create_layout(con: duckdb.DuckDBPyConnection, source_sql: str) -> None:
@@ -633,6 +653,7 @@ def load_files(paths: Sequence[PathLike] | PathLike, con: duckdb.DuckDBPyConnect
         raise LoadError("mixing Parquet and JSONL inputs in one load is not supported")
     try:
         if kinds == {"parquet"}:
+            _register_depth_test(con)
             source = _parquet_source(con, items, session_ids).sql
         else:
             ignore = ", ignore_errors = true" if skip_invalid else ""
@@ -698,11 +719,13 @@ def _explained(paths: Sequence[str], error: LoadError) -> LoadError:
 
 
 def _register_depth_test(con: duckdb.DuckDBPyConnection) -> None:
+    register = lambda: con.create_function(DEPTH_TEST, too_deep, ["VARCHAR"], "BOOLEAN",  # noqa: E731
+                                           side_effects=False)
     try:
-        con.remove_function("filterql_too_deep")
-    except Exception:  # duckdb.InvalidInputException: not registered yet
-        pass
-    con.create_function("filterql_too_deep", too_deep, ["VARCHAR"], "BOOLEAN", side_effects=False)
+        register()
+    except Exception:  # duckdb.NotImplementedException: registered already (a connection loaded again)
+        con.remove_function(DEPTH_TEST)
+        register()
 
 
 def _too_deep(j: str) -> str:
@@ -714,7 +737,7 @@ def _too_deep(j: str) -> str:
     brackets = f"strlen({text}) - strlen(replace(replace({text}, '[', ''), '{{', ''))"
     # CASE, not AND: a WHERE clause's conjuncts may be reordered, which could call Python on every record.
     return (f"CASE WHEN strlen({text}) > {2 * MAX_RUN_DEPTH} AND {brackets} > {MAX_RUN_DEPTH} "
-            f"THEN filterql_too_deep({text}) ELSE false END")
+            f"THEN {DEPTH_TEST}({text}) ELSE false END")
 
 
 def _within_depth(j: str) -> str:
