@@ -11,12 +11,12 @@ present) and measures, in CPU time (the machine is shared), best of R, on the sa
 - the hand-written DuckDB query a user would write: ``SELECT CAST(id AS VARCHAR) FROM
   read_json_auto(FILE) WHERE ... ORDER BY start_time DESC, id`` (filterql's order), on a fresh connection;
 
-for a selective scalar filter, a metadata pair, ``search`` and no filter (those of
-:mod:`benchmarks.jsonl_python_probe`). Every contender must print the same ids in the same order.
+for a selective scalar filter, a metadata pair, a selective ``search``, a ``search`` matching 37% of
+the runs, and no filter (also the filters of :mod:`benchmarks.jsonl_python_probe`). Every contender must print the same ids in the same order.
 Keys: ``jsonl_python_vs_orjson_parse`` (Python engine runs/s ÷ orjson lines/s, geometric mean over
 the selective filters; target ≥ 1.0), ``jsonl_python_vs_orjson_parse_no_filter`` (target ≥ 0.8) and
 ``jsonl_duckdb_ratio_vs_handwritten`` (DuckDB engine time ÷ hand-written time, geometric mean over
-the four filters; target ≤ 1.5).
+every filter; target ≤ 1.5).
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ FILTERS: list[tuple[str, str | None, str]] = [
     ("scalar", 'and(eq(run_type, "llm"), gt(total_tokens, 990))', "run_type = 'llm' AND total_tokens > 990"),
     ("metadata pair", 'and(eq(metadata_key, "user_id"), eq(metadata_value, "u-147"))',
      "extra.metadata.user_id = 'u-147'"),
-    ("search", 'search("france")', _search("france")),
+    ("search", 'search("timeouterror")', _search("timeouterror")),
+    ("search, 37%", 'search("france")', _search("france")),
     ("no filter", None, "true"),
 ]
 #: name -> ``filterql match --ids-only`` options, or None for the hand-written query. ``python``: the
@@ -58,7 +59,9 @@ FILTERS: list[tuple[str, str | None, str]] = [
 CONTENDERS: dict[str, tuple[str, ...] | None] = {
     "python": ("--engine", "python", "--validate", "candidates"), "python_all": ("--engine", "python"),
     "duckdb": ("--engine", "duckdb"), "handwritten": None}
-#: The filters the ``jsonl_python_vs_orjson_parse`` key averages over.
+#: The filters the ``jsonl_python_vs_orjson_parse`` key averages over: those that match few runs. The
+#: scalar matches 8% (its needle ``"llm"`` is in one line in six), the metadata pair 0.1%, ``search``
+#: 8% (the error text); ``search("france")``, a word in 37% of the inputs, is reported beside them.
 SELECTIVE = ("scalar", "metadata pair", "search")
 
 

@@ -14,17 +14,14 @@ from typing import Any, Callable
 
 import orjson
 
+from benchmarks import jsonl_bench
 from benchmarks.memory_bench import jsonl_file
 from filterql.query import list_runs_query
 from filterql.run_files import read_runs
 from filterql.select_runs import output_lines
 
-FILTERS: list[tuple[str, str | None]] = [
-    ("selective scalar", 'and(eq(run_type, "llm"), gt(total_tokens, 990))'),
-    ("metadata pair", 'and(eq(metadata_key, "user_id"), eq(metadata_value, "u-147"))'),
-    ("search", 'search("france")'),
-    ("no filter", None),
-]
+#: (label, filter): the filters of :mod:`benchmarks.jsonl_bench`.
+FILTERS: list[tuple[str, str | None]] = [(label, text) for label, text, _ in jsonl_bench.FILTERS]
 
 
 def _best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:

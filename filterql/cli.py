@@ -304,14 +304,26 @@ class _Reread:
         return _Reread(self.source.passing(test))
 
     def __iter__(self) -> Any:
+        return (run for batch in self.batches() for run in batch)
+
+    def batches(self) -> Any:
+        """The source's :meth:`~filterql.run_files.RunReader.batches`, with the bar."""
         if sys.stderr.isatty():
             try:
                 from tqdm import tqdm
             except ImportError:
                 pass
             else:
-                return iter(tqdm(self.source, unit=" runs", file=sys.stderr, leave=False))
-        return iter(self.source)
+                return _counted(self.source.batches(), tqdm(unit=" runs", file=sys.stderr, leave=False))
+        return self.source.batches()
+
+
+def _counted(batches: Any, bar: Any) -> Any:
+    """``batches``, each counted on ``bar`` as it passes."""
+    with bar:
+        for batch in batches:
+            bar.update(len(batch))
+            yield batch
 
 
 def _names(values: Sequence[str] | None) -> list[str] | None:

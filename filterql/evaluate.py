@@ -116,6 +116,7 @@ _BASE_NAMESPACE: dict[str, Any] = {
     "_ents": runs.entries,
     "_ix": runs.entry_index,
     "_hay": runs.search_haystack,
+    "_found": runs.search_found,
     "_tags_in": _tags_in,
     "_has_object": _has_object,
     "_exists": _exists,
@@ -323,11 +324,10 @@ def _gen_key_present(g: _Gen, node: plan.KeyPresent) -> str:
 
 
 def _gen_search(g: _Gen, node: plan.Search) -> str:
+    if g.counts.get("<search>", 0) == 1:  # the only search: nothing to share, so stop at the first find
+        return f"_found(d, {node.terms!r}, {node.field!r}, {g.search_limit!r})"
     h = g.fresh("h")
-    if g.counts.get("<search>", 0) > 1:
-        hay = f"_hay(d, {g.cache()}, {node.field!r}, {g.search_limit!r})"
-    else:  # the only search: nothing to share, skip the cache
-        hay = f"_hay(d, {{}}, {node.field!r}, {g.search_limit!r})"
+    hay = f"_hay(d, {g.cache()}, {node.field!r}, {g.search_limit!r})"
     terms = node.terms
     parts = [f"{terms[0]!r} in ({h} := {hay})"] + [f"{t!r} in {h}" for t in terms[1:]]
     return _wrap(parts, "and")

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import operator
 import tempfile
+from itertools import repeat
 from typing import IO, Iterable, Iterator
 
-__all__ = ["CHUNK_RECORDS", "KEEP_LINES_UP_TO", "sort_record", "ordered_ids", "ordered_lines"]
+__all__ = ["CHUNK_RECORDS", "KEEP_LINES_UP_TO", "sort_record", "sort_records", "ordered_ids", "ordered_id_records",
+           "ordered_lines"]
 
 #: Sort prefix of a run without a readable start_time: after every real one.
 _LAST = (1 << 64) - 1
@@ -32,6 +35,14 @@ def sort_record(micros: int | None, ident: str, tail: bytes = b"") -> bytes:
     """8-byte key (newest first), the id's UTF-8 (byte order is code point order), then ``tail``."""
     prefix = _LAST if micros is None else (1 << 63) - micros
     return prefix.to_bytes(8, "big") + ident.encode("utf-8", "surrogatepass") + tail
+
+
+def sort_records(micros: list[int | None], idents: list[str]) -> list[bytes]:
+    """:func:`sort_record` of each pair, in C loops when every run has a start time."""
+    if None in micros:
+        return list(map(sort_record, micros, idents))
+    keys = map(int.to_bytes, map(operator.sub, repeat(1 << 63), micros), repeat(8), repeat("big"))
+    return list(map(operator.add, keys, map(str.encode, idents, repeat("utf-8"), repeat("surrogatepass"))))
 
 
 #: Records sorted in memory at a time (about 90 bytes each); more are merged from temporary files.
@@ -62,11 +73,13 @@ def _smallest(records: Iterable[bytes], limit: int | None) -> Iterator[bytes]:
     chunk: list[bytes] = []
     files: list[IO[bytes]] = []
     try:
-        for record in records:
-            chunk.append(record)
-            if len(chunk) == CHUNK_RECORDS:
-                files.append(_write_chunk(chunk))
-                chunk = []
+        records = iter(records)
+        while True:
+            chunk.extend(itertools.islice(records, CHUNK_RECORDS - len(chunk)))
+            if len(chunk) < CHUNK_RECORDS:  # the records ran out
+                break
+            files.append(_write_chunk(chunk))
+            chunk = []
         if files and chunk:
             files.append(_write_chunk(chunk))
             chunk = []
@@ -80,8 +93,13 @@ def _smallest(records: Iterable[bytes], limit: int | None) -> Iterator[bytes]:
 
 def ordered_ids(runs: Iterable[tuple[int | None, str]], limit: int | None = None) -> Iterator[str]:
     """The ids of ``(micros, id)`` pairs in order, at most ``limit``."""
-    for record in _smallest((sort_record(micros, ident) for micros, ident in runs), limit):
-        yield record[8:].decode("utf-8", "surrogatepass")
+    return ordered_id_records((sort_record(micros, ident) for micros, ident in runs), limit)
+
+
+def ordered_id_records(records: Iterable[bytes], limit: int | None = None) -> Iterator[str]:
+    """The ids of id-only sort records (:func:`sort_records`) in order, at most ``limit``."""
+    ids = map(operator.getitem, _smallest(records, limit), repeat(slice(8, None)))
+    return map(bytes.decode, ids, repeat("utf-8"), repeat("surrogatepass"))
 
 
 def ordered_lines(runs: Iterable[tuple[int | None, str, str]], limit: int | None = None) -> Iterator[str]:

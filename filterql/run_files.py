@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import itertools
 import json
 import operator
 import re
@@ -27,7 +28,7 @@ import sys
 import zlib
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Callable, ContextManager, Iterable, Iterator, Union
+from typing import IO, Any, Callable, ContextManager, Iterable, Iterator, TypeVar, Union
 
 from . import runs as R
 from .coerce import json_strings, lone_surrogate
@@ -38,21 +39,31 @@ try:  # optional extra: filterql[fast]; every line it cannot read exactly as the
 except ImportError:  # pragma: no cover - the test extra installs it
     orjson = None
 
-__all__ = ["RunSourceError", "RunReader", "read_runs", "VALIDATE", "check_run", "parse_line", "file_kind", "too_deep", "raw_lines", "MAX_RUN_DEPTH", "TIMESTAMP_HINT"]
+__all__ = ["RunSourceError", "RunReader", "read_runs", "in_batches", "BATCH_LINES", "VALIDATE", "check_run", "parse_line", "file_kind", "too_deep", "raw_lines", "MAX_RUN_DEPTH", "TIMESTAMP_HINT"]
 
 PathLike = Union[str, Path]
+T = TypeVar("T")
 #: ``validate`` choices: every line is read and checked, or only the lines a pass's line test lets through.
 VALIDATE = ("all", "candidates")
 #: A test of a line's bytes, false only for a line whose run cannot be wanted, with ``anchor_choices``
 #: (bytes one of which every line it passes holds) and ``anchors_decide``
 #: (:func:`filterql.line_prefilter.line_test`).
 LineTest = Callable[[bytes], bool]
+#: Lines read and checked together. Few enough that their runs stay in the CPU's cache: parsing 32
+#: lines and keeping the runs costs what parsing them one by one costs, and 512 lines twice that.
+BATCH_LINES = 32
 #: Bytes read at a time when a line test picks the lines.
 BLOCK_SIZE = 1 << 20
 #: Bulk-export columns that hold JSON documents as text.
 #: Columns a Parquet file may hold as JSON text: decoded when the text opens with { or [ and is JSON
 #: a run may hold (:func:`parse_json`), else kept as the string (docs/offline.md, Run files).
 JSON_TEXT_COLUMNS = ("inputs", "outputs", "extra", "feedback_stats", "events", "serialized", "feedback", "tags")
+
+
+def in_batches(items: Iterable[T], size: int = BATCH_LINES) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (the last may be shorter)."""
+    items = iter(items)
+    return iter(lambda: list(itertools.islice(items, size)), [])
 
 
 class RunSourceError(FilterError):
@@ -108,7 +119,11 @@ class RunReader:
                               not isinstance(s, (str, Path)) and iter(s) is not s for s in self.sources)
 
     def __iter__(self) -> Iterator[Any]:
-        return self._runs(None)
+        return itertools.chain.from_iterable(self._batches(None))
+
+    def batches(self) -> Iterator[list[Any]]:
+        """The runs in lists (of at most :data:`BATCH_LINES` from a JSONL file): what iterating gives."""
+        return self._batches(None)
 
     def passing(self, test: LineTest | None) -> Iterable[Any]:
         """The runs, re-readable like the reader; with ``validate="candidates"`` only those of the file
@@ -117,14 +132,14 @@ class RunReader:
             return self
         return _Passing(self, test)
 
-    def _runs(self, test: LineTest | None) -> Iterator[Any]:
+    def _batches(self, test: LineTest | None) -> Iterator[list[Any]]:
         self.skipped = 0
         self.problems = []
         for source in self.sources:
             if isinstance(source, (str, Path)):
                 yield from self._file(source, test)
             else:
-                yield from self._iterable(source)
+                yield from in_batches(self._iterable(source))
 
     def _bad(self, error: RunSourceError) -> None:
         if not self.skip_invalid:
@@ -144,38 +159,44 @@ class RunReader:
                 continue
             yield run
 
-    def _file(self, path: PathLike, test: LineTest | None) -> Iterator[dict[str, Any]]:
+    def _file(self, path: PathLike, test: LineTest | None) -> Iterator[list[dict[str, Any]]]:
         name = str(path)
         if file_kind(name) == "parquet":
             yield from self._parquet(name)
             return
-        # The loop of raw_lines, inlined: this is the per-line path, every call on it counts. Picked
-        # lines come with their byte offset; the line number of one found invalid is counted then, by
-        # reading the file again (standard input, which cannot be, is numbered as it is read).
-        where = 0
+        # Picked lines come with their byte offset; the line number of one found invalid is counted
+        # then, by reading the file again (standard input, which cannot be, is numbered as it is read).
         numbered = test is None or name == "-"
         numbers = None if numbered else _LineNumbers(name)
-        is_v2, from_v2 = R.is_v2, R.from_v2
         try:
             with _open_binary(name) as fh, contextlib.closing(numbers) if numbers else contextlib.nullcontext():
                 lines = enumerate(fh, 1) if test is None else _picked_lines(fh, test, numbered)
-                for where, raw in lines:
-                    if numbered and raw.isspace():  # a picked line holds an anchor
-                        continue
-                    run, problem = parse_line(raw, first=where == (1 if numbered else 0))
-                    if problem is None:
-                        if run.__class__ is dict and is_v2(run):
-                            run = from_v2(run)
-                        problem = check_run(run)
-                        if problem is None:
-                            yield run
-                            continue
-                    number = where if numbers is None else numbers.at(where)
-                    self._bad(RunSourceError(name, number, *_with_hint(problem, raw)))
+                for batch in in_batches(lines):
+                    runs = _plain_runs([raw for _, raw in batch])
+                    yield runs if runs is not None else self._line_by_line(name, batch, numbered, numbers)
         except (OSError, EOFError, zlib.error) as e:
-            raise _read_error(name, where if test is None else _lines_before_error(name), e) from None
+            raise _read_error(name, _lines_before_error(name), e) from None
 
-    def _parquet(self, name: str) -> Iterator[dict[str, Any]]:
+    def _line_by_line(self, name: str, batch: list[tuple[int, bytes]], numbered: bool,
+                      numbers: _LineNumbers | None) -> list[dict[str, Any]]:
+        """The runs of a batch of (line number or offset, line) read one line at a time, every rule spelled out."""
+        runs = []
+        for where, raw in batch:
+            if numbered and raw.isspace():  # a picked line holds an anchor
+                continue
+            run, problem = parse_line(raw, first=where == (1 if numbered else 0))
+            if problem is None:
+                if run.__class__ is dict and R.is_v2(run):
+                    run = R.from_v2(run)
+                problem = check_run(run)
+                if problem is None:
+                    runs.append(run)
+                    continue
+            number = where if numbers is None else numbers.at(where)
+            self._bad(RunSourceError(name, number, *_with_hint(problem, raw)))
+        return runs
+
+    def _parquet(self, name: str) -> Iterator[list[dict[str, Any]]]:
         try:
             import pyarrow.parquet as pq  # optional extra: filterql[parquet]
         except ImportError:
@@ -189,6 +210,7 @@ class RunReader:
             raise RunSourceError(name, 0, *problem)
         row = 0
         for batch in file.iter_batches():
+            runs = []
             for run in batch.to_pylist():
                 row += 1
                 for column in JSON_TEXT_COLUMNS:
@@ -201,7 +223,8 @@ class RunReader:
                 if problem:
                     self._bad(RunSourceError(name, row, problem))
                     continue
-                yield run
+                runs.append(run)
+            yield runs
 
 
 #: How deep a run's JSON may nest (objects and arrays), on every engine (README "Run files").
@@ -317,6 +340,29 @@ def _integer(text: str) -> int | Decimal:
     return int(text) if len(text) <= 4000 else Decimal(text)
 
 
+def _plain_runs(lines: list[bytes]) -> list[dict[str, Any]] | None:
+    """The runs of JSONL ``lines`` checked together in C loops, when each line is a plain run: JSON
+    orjson reads as the stdlib does (:func:`parse_json`'s conditions), an object with every required
+    field, a start time of a common shape (:func:`filterql.runs.timestamps_us`), not v2. Else None:
+    then each line goes :meth:`RunReader._line_by_line`, which decides and words every error."""
+    if orjson is None or _LONG_DIGITS in b"\n".join(lines).translate(_DIGITS_AS_ZERO):
+        return None
+    if max(map(len, lines)) >= _SHALLOW and not all(map(_shallow, lines)):
+        return None
+    try:
+        runs = list(map(orjson.loads, lines))
+        if set(map(type, runs)) != {dict} or None in itertools.chain.from_iterable(map(_REQUIRED_VALUES, runs)):
+            return None
+    except (orjson.JSONDecodeError, KeyError):  # KeyError: a required field missing
+        return None
+    if R.timestamps_us(list(map(_START_TIME, runs))) is None or R.any_v2(runs):
+        return None
+    return runs
+
+
+_START_TIME = operator.itemgetter("start_time")
+
+
 def parse_line(raw: bytes, first: bool = False) -> tuple[Any, str | None]:
     """One JSONL line (bytes) as a value, or why it is not a readable line. A BOM may open the file."""
     if first and raw.startswith(_BOM):
@@ -355,8 +401,7 @@ def _picked_lines(fh: IO[bytes], test: LineTest, numbered: bool = True) -> Itera
     not ``numbered``: (byte offset, bytes), and no LF is counted.
 
     Read in blocks of :data:`BLOCK_SIZE`; only the lines holding one of the test's anchors are cut out
-    and tested, so a line that cannot pass costs no Python step of its own. Folded anchors are found
-    by an ASCII case-insensitive pattern, which costs less than lowering the block.
+    and tested, so a line that cannot pass costs no Python step of its own.
     """
     finders: list[Callable[[bytes], Callable[[int], int]]] | None = None
     decided: bool = test.anchors_decide  # type: ignore[attr-defined]
@@ -381,22 +426,23 @@ def _picked_lines(fh: IO[bytes], test: LineTest, numbered: bool = True) -> Itera
         spans: dict[int, int] = {}
         for finder in finders:
             _add_line_spans(block, spans, finder(block))
-        at = 0
-        for start in sorted(spans):
-            if numbered:
-                number += block.count(b"\n", at, start)
-                at = start
-            line = block[start:spans[start]]
-            if decided or test(line):
-                yield (number + 1, line) if numbered else (offset + start, line)
-        if numbered:
-            number += block.count(b"\n", at)
+        starts = sorted(spans)
+        lines = list(map(block.__getitem__, map(slice, starts, map(spans.__getitem__, starts))))
+        if numbered:  # each line's number: the LFs before it, counted from the line before
+            wheres: Iterable[int] = list(itertools.accumulate(
+                map(block.count, itertools.repeat(b"\n"), [0, *starts], starts), initial=number + 1))[1:]
+            number += block.count(b"\n")
+        else:
+            wheres = map(operator.add, itertools.repeat(offset), starts)
+        picked = zip(wheres, lines)
+        yield from picked if decided else itertools.compress(picked, map(test, lines))
         offset += len(block)
 
 
 def _finders(exact: tuple[bytes, ...], folded: tuple[bytes, ...]) -> list[Callable[[bytes], Callable[[int], int]]]:
-    """For each anchor (one ASCII case-insensitive pattern for the folded ones, which costs less than
-    lowering the block): ``finder(block)(i)``, where it next occurs in ``block`` at or after ``i``, or -1."""
+    """For each anchor (one for all the folded ones, which are lower-case): ``finder(block)(i)``, where
+    it next occurs in ``block`` (for a folded one, in the block ASCII-lowered, as the line test lowers a
+    line) at or after ``i``, or -1."""
     def exact_finder(needle: bytes) -> Callable[[bytes], Callable[[int], int]]:
         def finder(block: bytes) -> Callable[[int], int]:
             if needle[:1] not in block:  # one memchr rules out, say, every escape in a file without "\\"
@@ -404,18 +450,18 @@ def _finders(exact: tuple[bytes, ...], folded: tuple[bytes, ...]) -> list[Callab
             return lambda i: block.find(needle, i)
         return finder
 
-    def pattern_finder(pattern: re.Pattern[bytes]) -> Callable[[bytes], Callable[[int], int]]:
-        def finder(block: bytes) -> Callable[[int], int]:
-            def find(i: int) -> int:
-                m = pattern.search(block, i)
-                return -1 if m is None else m.start()
-            return find
-        return finder
+    def folded_finder(block: bytes) -> Callable[[int], int]:
+        # Lowering the block and finding each needle costs a quarter of an ASCII case-insensitive pattern.
+        lowered = block.lower()
+        if len(folded) == 1:
+            return lambda i: lowered.find(folded[0], i)
 
-    out = [exact_finder(n) for n in exact]
-    if folded:
-        out.append(pattern_finder(re.compile(b"(?i)" + b"|".join(map(re.escape, folded)))))
-    return out
+        def find(i: int) -> int:
+            found = [at for at in (lowered.find(needle, i) for needle in folded) if at >= 0]
+            return min(found) if found else -1
+        return find
+
+    return [exact_finder(n) for n in exact] + ([folded_finder] if folded else [])
 
 
 def _rarest_anchors(test: LineTest, block: bytes) -> list[Callable[[bytes], Callable[[int], int]]]:
@@ -519,7 +565,11 @@ class _Passing:
         self.rereadable = reader.rereadable
 
     def __iter__(self) -> Iterator[Any]:
-        return self.reader._runs(self.test)
+        return itertools.chain.from_iterable(self.batches())
+
+    def batches(self) -> Iterator[list[Any]]:
+        """The runs in lists, as :meth:`RunReader.batches`."""
+        return self.reader._batches(self.test)
 
 
 TIMESTAMP_HINT = ("store times as a Parquet TIMESTAMP or as ISO-8601 text; epoch numbers are not read "

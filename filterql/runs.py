@@ -12,19 +12,21 @@ once per call; the evaluator's generated code calls these functions directly.
 
 from __future__ import annotations
 
+import operator
 import re
 import uuid
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
+from itertools import repeat
 from typing import Any, Iterator
 
 from .catalog import DECIMAL_DIGITS, RUN_FIELDS, FieldType
-from .coerce import parse_iso
+from .coerce import parse_iso, parse_isos
 
 __all__ = [
-    "MISSING", "as_dict", "timestamp", "latency_us", "number", "integer", "json_number", "family_number", "json_text",
+    "MISSING", "as_dict", "timestamp", "timestamp_us", "timestamps_us", "latency_us", "number", "integer", "json_number", "family_number", "json_text",
     "metadata", "thread_id", "flatten", "key_values", "entries", "entry_index",
-    "search_haystack", "uuid_equal", "uuid_text", "REQUIRED", "TIMESTAMP_COLUMNS", "is_v2", "from_v2", "normalize",
+    "search_haystack", "search_found", "uuid_equal", "uuid_text", "own_uuid_texts", "REQUIRED", "TIMESTAMP_COLUMNS", "is_v2", "any_v2", "from_v2", "normalize",
 ]
 
 #: Fields every run must have: the catalog's non-nullable run fields read straight from the run JSON.
@@ -45,6 +47,8 @@ class _Missing:
 MISSING: Any = _Missing()
 _EMPTY: dict[str, Any] = {}
 _US = timedelta(microseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
 
 
 def as_dict(run: Any) -> dict[str, Any]:
@@ -74,8 +78,23 @@ _V2_KEYS = frozenset({"latency_seconds", "project_id", "parent_run_ids", "is_in_
 
 def is_v2(run: dict[str, Any]) -> bool:
     """Whether ``run`` is in the v2 ``Run`` shape (upper-case run_type or status, or a v2-only key)."""
-    return (run.get("run_type") in _V2_RUN_TYPES or run.get("status") in _V2_STATUSES
+    return (_text_in(run.get("run_type"), _V2_RUN_TYPES) or _text_in(run.get("status"), _V2_STATUSES)
             or not _V2_KEYS.isdisjoint(run) or ("metadata" in run and "extra" not in run))
+
+
+def _text_in(value: Any, texts: frozenset[str]) -> bool:
+    return value.__class__ is str and value in texts  # a list or an object is no run_type, and unhashable
+
+
+def any_v2(runs: list[dict[str, Any]]) -> bool:
+    """Whether any of ``runs`` is in the v2 shape (:func:`is_v2`), tested in C loops."""
+    try:
+        return (not _V2_RUN_TYPES.isdisjoint(map(dict.get, runs, repeat("run_type")))
+                or not _V2_STATUSES.isdisjoint(map(dict.get, runs, repeat("status")))
+                or not all(map(_V2_KEYS.isdisjoint, runs))
+                or any(map(operator.contains, runs, repeat("metadata"))) and any(map(is_v2, runs)))
+    except TypeError:  # an unhashable run_type or status: the runs one by one
+        return any(map(is_v2, runs))
 
 
 def from_v2(run: dict[str, Any]) -> dict[str, Any]:
@@ -140,6 +159,25 @@ def timestamp(value: Any) -> datetime | None:
         except OverflowError:  # the offset carries it out of years 1 to 9999
             return None
     return t
+
+
+def timestamp_us(value: Any) -> int | None:
+    """:func:`timestamp` as microseconds since the epoch, or None."""
+    t = timestamp(value)
+    return None if t is None else (t - _EPOCH) // _US
+
+
+def timestamps_us(values: list[Any]) -> list[int] | None:
+    """:func:`timestamp_us` of each value, in C loops, when every value is a text of a common shape
+    (:func:`~filterql.coerce.parse_isos`) and all or none of them say ``Z``; else None."""
+    times = parse_isos(values)
+    if not times:
+        return times
+    zones = set(map(operator.attrgetter("tzinfo"), times))
+    epoch = _NAIVE_EPOCH if zones == {None} else _EPOCH if zones == {timezone.utc} else None
+    if epoch is None:
+        return None
+    return list(map(operator.floordiv, map(operator.sub, times, repeat(epoch)), repeat(_US)))
 
 
 def latency_us(run: dict[str, Any]) -> int | None:
@@ -248,6 +286,15 @@ def uuid_text(value: Any) -> str | None:
         except ValueError:
             return None
     return None
+
+
+def own_uuid_texts(values: list[Any]) -> bool:
+    """Whether every value is its own :func:`uuid_text` by its first rule (a lowercase text of 36
+    characters), tested in C loops."""
+    try:
+        return set(map(len, values)) <= {36} and list(map(str.lower, values)) == values
+    except TypeError:  # a value that is not a str
+        return False
 
 
 def uuid_equal(value: Any, canonical: str) -> bool:
@@ -392,48 +439,61 @@ def _object(value: Any) -> Any:
     return value if value.__class__ is dict else _EMPTY
 
 
-def _search_strings(run: dict[str, Any], field: str | None) -> list[str]:
-    out: list[str] = []
+def _search_groups(run: dict[str, Any], field: str | None) -> Iterator[list[str]]:
+    """The searchable strings of ``run`` (or of one field), in groups, the cheapest to gather first."""
     if field is None:
-        for name in ("name", "error"):
-            value = run.get(name)
-            if value.__class__ is str:
-                out.append(value)
+        out = [value for value in (run.get("name"), run.get("error")) if value.__class__ is str]
         tags = run.get("tags")
         if tags.__class__ is list:
             out.extend(t for t in tags if t.__class__ is str)
-        _string_leaves(_object(run.get("inputs")), out)
-        _string_leaves(_object(run.get("outputs")), out)
-        _string_leaves(metadata(run), out)
-    elif field in ("name", "error"):
-        value = run.get(field)
-        if value.__class__ is str:
-            out.append(value)
-    elif field == "thread_id":
-        value = thread_id(run)
-        if value.__class__ is str:
-            out.append(value)
+        yield out
+        for document in (_object(run.get("inputs")), _object(run.get("outputs")), metadata(run)):
+            out = []
+            _string_leaves(document, out)
+            yield out
+    elif field in ("name", "error", "thread_id"):
+        value = thread_id(run) if field == "thread_id" else run.get(field)
+        yield [value] if value.__class__ is str else []
     elif field == "tags":
         tags = run.get("tags")
-        if tags.__class__ is list:
-            out.extend(t for t in tags if t.__class__ is str)
+        yield [t for t in tags if t.__class__ is str] if tags.__class__ is list else []
     else:
+        out = []
         _string_leaves(metadata(run) if field == "metadata" else _object(run.get(field)), out)
-    return out
+        yield out
+
+
+def _joined(values: list[str], limit: int | None) -> str:
+    """``values`` (each cut to ``limit`` characters) lowercased and joined by newlines.
+
+    A term never holds whitespace, so it cannot match across two values. Lowering the joined text
+    equals joining lowered values: "\n" ends a word for final sigma too.
+    """
+    return "\n".join(values if limit is None else [v[:limit] for v in values]).lower()
 
 
 def search_haystack(run: dict[str, Any], cache: dict[Any, Any], field: str | None, limit: int | None) -> str:
-    """The searchable strings of ``run`` (or of one field), lowercased and joined by newlines.
-
-    A term never holds whitespace, so it cannot match across two values.
-    ``limit`` keeps only the first characters of each value. Cached per run.
-    """
+    """The searchable strings of ``run`` (or of one field), lowercased and joined by newlines; ``limit``
+    keeps only the first characters of each value. Cached per run, for several searches to share."""
     slot = ("search", field, limit)
     found = cache.get(slot)
     if found is None:
-        values = _search_strings(run, field)
-        if limit is not None:
-            values = [v[:limit] for v in values]
-        # Lowering the joined text equals joining lowered values: "\n" ends a word for final sigma too.
-        found = cache[slot] = "\n".join(values).lower()
+        found = cache[slot] = _joined([v for group in _search_groups(run, field) for v in group], limit)
     return found
+
+
+def search_found(run: dict[str, Any], terms: tuple[str, ...], field: str | None, limit: int | None) -> bool:
+    """Whether every (lower-case) term is in :func:`search_haystack`, looked for one group of strings at
+    a time, stopping once all are found: a run that names the term skips walking its documents."""
+    if len(terms) == 1:  # the usual search: one term
+        term = terms[0]
+        return any(term in _joined(group, limit) for group in _search_groups(run, field))
+    left = terms
+    for group in _search_groups(run, field):
+        hay = _joined(group, limit)
+        left = tuple(t for t in left if t not in hay)
+        if not left:
+            return True
+    return False
+
+

@@ -19,7 +19,8 @@ import heapq
 import json
 import tempfile
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
+from itertools import chain, compress, repeat
 from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
 from . import ast
@@ -27,14 +28,14 @@ from . import runs as R
 from .evaluate import compile
 from .line_prefilter import either, line_condition, line_test
 from .lowering import lower
-from .output_order import ordered_ids, ordered_lines
+from .output_order import ordered_id_records, ordered_lines, sort_records
 from .projection import project
 from .query import RunQuery, list_runs_query
+from .run_files import in_batches
 from .validator import FilterInput
 
 __all__ = ["select", "select_query", "matching", "output_lines", "order_key"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _NO_TIME = float("inf")  # a run without a readable start_time sorts last
 
 
@@ -45,8 +46,7 @@ def _ident(value: Any) -> str:
 
 
 def _micros(run: dict[str, Any]) -> int | None:
-    t = R.timestamp(run.get("start_time"))
-    return None if t is None else (t - _EPOCH) // R._US
+    return R.timestamp_us(run.get("start_time"))
 
 
 def order_key(run: dict[str, Any]) -> tuple[Any, str]:
@@ -110,7 +110,8 @@ def select(
 
 def select_query(runs: Iterable[Any], query: RunQuery) -> list[Any]:
     """The runs (or projections) that ``query`` returns from ``runs``, in order."""
-    pairs, children = matching(runs, query)
+    batches, children = matching(runs, query)
+    pairs = chain.from_iterable(zip(given, ds) for given, ds in batches)
     key: Callable[[tuple[Any, dict[str, Any]]], Any] = lambda pair: order_key(pair[1])
     ordered = heapq.nsmallest(query.limit, pairs, key=key) if query.limit is not None else sorted(pairs, key=key)
     if query.select is None:
@@ -119,8 +120,9 @@ def select_query(runs: Iterable[Any], query: RunQuery) -> list[Any]:
 
 
 def matching(runs: Iterable[Any], query: RunQuery, *, spill: IO[bytes] | None = None,
-             ) -> tuple[Iterable[tuple[Any, dict[str, Any]]], Children | None]:
-    """The matching runs as (run, run JSON) pairs in input order (lazy), and the children when selected.
+             ) -> tuple[Iterable[tuple[list[Any], list[dict[str, Any]]]], Children | None]:
+    """The matching runs in input order (lazy), in batches of (runs as given, their run JSON), and the
+    children when selected.
 
     A first pass over ``runs`` runs only when a trace or tree filter or
     ``child_run_ids`` needs it; a one-shot iterable is then held in memory, or
@@ -148,13 +150,22 @@ def matching(runs: Iterable[Any], query: RunQuery, *, spill: IO[bytes] | None = 
     keep = _all_of(tests)
     wanted = runs if query.where is None else _narrowed(runs, [query.where])
 
-    def pairs() -> Iterator[tuple[Any, dict[str, Any]]]:
-        for run in wanted:
-            d = R.as_dict(run)
-            if keep(d):
-                yield run, d
+    def batches() -> Iterator[tuple[list[Any], list[dict[str, Any]]]]:
+        for given in _in_batches(wanted):
+            ds = given if set(map(type, given)) <= {dict} else list(map(R.as_dict, given))
+            if keep is not None:
+                kept = list(map(keep, ds))
+                given, ds = list(compress(given, kept)), list(compress(ds, kept))
+            yield given, ds
 
-    return pairs(), children
+    return batches(), children
+
+
+def _in_batches(runs: Iterable[Any]) -> Iterator[list[Any]]:
+    """``runs`` in lists: the source's own batches (:meth:`filterql.run_files.RunReader.batches`) when it
+    has them."""
+    own = getattr(runs, "batches", None)
+    return own() if own is not None else in_batches(runs)
 
 
 def _narrowed(runs: Iterable[Any], filters: list[ast.Expr | None]) -> Iterable[Any]:
@@ -182,9 +193,10 @@ class _Spilled:
             yield json.loads(line.decode("utf-8", "surrogatepass"))
 
 
-def _all_of(tests: list[Callable[[dict[str, Any]], bool]]) -> Callable[[dict[str, Any]], bool]:
+def _all_of(tests: list[Callable[[dict[str, Any]], bool]]) -> Callable[[dict[str, Any]], bool] | None:
+    """The conjunction of ``tests``; None when there is none (every run is kept)."""
     if not tests:
-        return lambda d: True
+        return None
     if len(tests) == 1:
         return tests[0]
     return lambda d: all(test(d) for test in tests)
@@ -222,12 +234,25 @@ def output_lines(runs: Iterable[Any], query: RunQuery, *, ids_only: bool = False
     temporary file rather than held in memory.
     """
     with tempfile.TemporaryFile() as copy:
-        pairs, children = matching(runs, query, spill=copy)
+        batches, children = matching(runs, query, spill=copy)
         if ids_only:
-            yield from ordered_ids(((_micros(d), _ident(d.get("id"))) for _, d in pairs), query.limit)
+            records = chain.from_iterable(sort_records(_micros_of(ds), _idents_of(ds)) for _, ds in batches)
+            yield from ordered_id_records(records, query.limit)
             return
-        lines = ((_micros(d), _ident(d.get("id")), _line(d, query, children)) for _, d in pairs)
+        lines = ((_micros(d), _ident(d.get("id")), _line(d, query, children)) for _, ds in batches for d in ds)
         yield from ordered_lines(lines, query.limit)
+
+
+def _micros_of(ds: list[dict[str, Any]]) -> list[int | None]:
+    """``_micros`` of each run, in C loops when their start times allow (:func:`filterql.runs.timestamps_us`)."""
+    fast = R.timestamps_us(list(map(dict.get, ds, repeat("start_time"))))
+    return fast if fast is not None else list(map(_micros, ds))
+
+
+def _idents_of(ds: list[dict[str, Any]]) -> list[str]:
+    """``_ident`` of each run's id, in C loops when every id is already canonical text."""
+    ids = list(map(dict.get, ds, repeat("id")))
+    return ids if R.own_uuid_texts(ids) else list(map(_ident, ids))
 
 
 def _line(d: dict[str, Any], query: RunQuery, children: Children | None) -> str:

@@ -1,8 +1,10 @@
 """``parse_iso``'s fast path (the common timestamp shapes read by ``datetime.fromisoformat`` alone) reads
-exactly what the pattern-gated path reads: the same datetime, or a ValueError for both."""
+exactly what the pattern-gated path reads: the same datetime, or a ValueError for both; and the batch
+forms (``parse_isos``, ``runs.timestamps_us``) read what the one-at-a-time forms read."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -10,15 +12,18 @@ from hypothesis import given, settings, strategies as st
 from fuzz_budget import examples
 
 from filterql import coerce
-from filterql.coerce import parse_iso
+from filterql import runs as R
+from filterql.coerce import parse_iso, parse_isos
 
+#: The common shapes, digits as 0.
+_SHAPES = [f"0000-00-00T00:00:00{fraction}{zone}" for fraction in ("", ".000", ".000000") for zone in ("", "Z")]
 _digit = st.sampled_from("0123456789") | st.sampled_from("0129")  # boundaries often
 
 
 @st.composite
 def shaped(draw: st.DrawFn) -> str:
     """A text of one of the fast shapes, any digit anywhere (months 00-99, hours 00-99...), or a near miss."""
-    shape = draw(st.sampled_from(sorted(coerce._COMMON_SHAPES)))
+    shape = draw(st.sampled_from(_SHAPES))
     text = "".join(draw(_digit) if c == "0" else c for c in shape)
     if draw(st.integers(0, 4)) == 0:  # a near miss: one character changed
         i = draw(st.integers(0, len(text) - 1))
@@ -28,7 +33,7 @@ def shaped(draw: st.DrawFn) -> str:
 
 def _slow(text: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     with monkeypatch.context() as m:
-        m.setattr(coerce, "_COMMON_SHAPES", frozenset())
+        m.setattr(coerce, "_COMMON_SHAPE", re.compile(r"(?!)"))  # matches nothing: every text takes the pattern
         try:
             return parse_iso(text)
         except ValueError:
@@ -47,4 +52,32 @@ def test_the_fast_path_reads_what_the_pattern_reads(text):
 
 
 def test_the_fast_shapes_are_taken():
-    assert "2024-05-01T00:00:00.420692Z".translate(coerce._DIGITS_AS_ZERO) in coerce._COMMON_SHAPES
+    assert all(coerce._COMMON_SHAPE.fullmatch(shape) for shape in _SHAPES)
+
+
+def _one(text: Any) -> Any:
+    try:
+        return parse_iso(text)
+    except (ValueError, TypeError):
+        return None
+
+
+_values = st.lists(shaped() | st.sampled_from([None, 17, "2024-05-01", "2024-05-01T00:00:00+01:00"]), max_size=6)
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(_values)
+def test_batches_read_what_one_at_a_time_reads(values):
+    """``parse_isos`` reads a batch only when every value is a common shape that ``parse_iso`` reads, and
+    then reads each alike; ``timestamps_us`` gives ``timestamp_us`` of each, or None."""
+    times = parse_isos(values)
+    if times is not None:
+        assert times == [_one(v) for v in values]
+        assert all(coerce._COMMON_SHAPE.fullmatch(v) for v in values)
+    elif values and all(v.__class__ is str and coerce._COMMON_SHAPE.fullmatch(v) for v in values):
+        assert None in [_one(v) for v in values]  # refused only for a text fromisoformat cannot read
+    micros = R.timestamps_us(values)
+    if micros is not None:
+        assert micros == [R.timestamp_us(v) for v in values]
+    elif times is not None:  # read, but some with Z and some without
+        assert len({t.tzinfo for t in times}) > 1
