@@ -403,7 +403,7 @@ def _picked_lines(fh: IO[bytes], test: LineTest, numbered: bool = True) -> Itera
     Read in blocks of :data:`BLOCK_SIZE`; only the lines holding one of the test's anchors are cut out
     and tested, so a line that cannot pass costs no Python step of its own.
     """
-    finders: list[Callable[[bytes], Callable[[int], int]]] | None = None
+    finders: list[Finder] | None = None
     decided: bool = test.anchors_decide  # type: ignore[attr-defined]
     number = 0  # lines before the block
     offset = 0  # bytes before the block
@@ -439,38 +439,42 @@ def _picked_lines(fh: IO[bytes], test: LineTest, numbered: bool = True) -> Itera
         offset += len(block)
 
 
-def _finders(exact: tuple[bytes, ...], folded: tuple[bytes, ...]) -> list[Callable[[bytes], Callable[[int], int]]]:
-    """For each anchor (one for all the folded ones, which are lower-case): ``finder(block)(i)``, where
-    it next occurs in ``block`` (for a folded one, in the block ASCII-lowered, as the line test lowers a
-    line) at or after ``i``, or -1."""
-    def exact_finder(needle: bytes) -> Callable[[bytes], Callable[[int], int]]:
-        def finder(block: bytes) -> Callable[[int], int]:
-            if needle[:1] not in block:  # one memchr rules out, say, every escape in a file without "\\"
-                return lambda i: -1
-            return lambda i: block.find(needle, i)
-        return finder
+#: Where an anchor is in a block: the offsets of its occurrences (at least one in each line holding it).
+Finder = Callable[[bytes], list[int]]
 
-    def folded_finder(block: bytes) -> Callable[[int], int]:
-        # Lowering the block and finding each needle costs a quarter of an ASCII case-insensitive pattern.
+
+def _occurrences(haystack: bytes, needle: bytes) -> list[int]:
+    """The offsets of ``needle`` in ``haystack`` (not overlapping), found by one split: no Python step
+    per occurrence."""
+    pieces = haystack.split(needle)
+    if len(pieces) == 1:
+        return []
+    steps = itertools.chain([len(pieces[0])], map(operator.add, map(len, itertools.islice(pieces, 1, len(pieces) - 1)),
+                                                 itertools.repeat(len(needle))))
+    return list(itertools.accumulate(steps))
+
+
+def _finders(exact: tuple[bytes, ...], folded: tuple[bytes, ...]) -> list[Finder]:
+    """A finder for each anchor, and one for all the folded ones (lower-case: found in the block
+    ASCII-lowered, as the line test lowers a line)."""
+    def exact_finder(needle: bytes) -> Finder:
+        # One memchr rules out, say, every escape in a file without "\\".
+        return lambda block: _occurrences(block, needle) if needle[:1] in block else []
+
+    def folded_finder(block: bytes) -> list[int]:
         lowered = block.lower()
-        if len(folded) == 1:
-            return lambda i: lowered.find(folded[0], i)
-
-        def find(i: int) -> int:
-            found = [at for at in (lowered.find(needle, i) for needle in folded) if at >= 0]
-            return min(found) if found else -1
-        return find
+        return [at for needle in folded for at in _occurrences(lowered, needle)]
 
     return [exact_finder(n) for n in exact] + ([folded_finder] if folded else [])
 
 
-def _rarest_anchors(test: LineTest, block: bytes) -> list[Callable[[bytes], Callable[[int], int]]]:
+def _rarest_anchors(test: LineTest, block: bytes) -> list[Finder]:
     """The finders of the test's anchor set that occurs least often in ``block`` (the first read)."""
     choices = [_finders(exact, folded) for exact, folded in test.anchor_choices]  # type: ignore[attr-defined]
     if len(choices) == 1:
         return choices[0]
 
-    def hits(finders: list[Callable[[bytes], Callable[[int], int]]]) -> int:
+    def hits(finders: list[Finder]) -> int:
         spans: dict[int, int] = {}
         for finder in finders:
             _add_line_spans(block, spans, finder(block))
@@ -479,14 +483,12 @@ def _rarest_anchors(test: LineTest, block: bytes) -> list[Callable[[bytes], Call
     return min(choices, key=hits)
 
 
-def _add_line_spans(block: bytes, spans: dict[int, int], find: Callable[[int], int]) -> None:
-    """Add the lines of ``block`` holding a match, as start: end (past the LF); ``find(i)`` is the next
-    match at or after ``i`` (-1: none), never holding LF."""
-    i = find(0)
-    while i >= 0:
-        end = block.find(b"\n", i) + 1 or len(block)
-        spans[block.rfind(b"\n", 0, i) + 1] = end
-        i = find(end)
+def _add_line_spans(block: bytes, spans: dict[int, int], offsets: list[int]) -> None:
+    """Add the lines of ``block`` holding one of ``offsets``, as start: end (past the LF, or the block's end)."""
+    starts = map(operator.add, map(block.rfind, itertools.repeat(b"\n"), itertools.repeat(0), offsets),
+                 itertools.repeat(1))
+    ends = [end + 1 or len(block) for end in map(block.find, itertools.repeat(b"\n"), offsets)]
+    spans.update(zip(starts, ends))
 
 
 class _LineNumbers:
