@@ -18,6 +18,7 @@ not validated either. The default, ``validate="all"``, reads every line.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import gzip
 import itertools
@@ -412,46 +413,48 @@ def _picked_lines(fh: IO[bytes], test: LineTest, numbered: bool = True) -> Itera
         chunk = fh.read(BLOCK_SIZE)
         if chunk:
             block = rest + chunk if rest else chunk
-            end = block.rfind(b"\n") + 1
+            end = block.rfind(b"\n") + 1  # the block's whole lines: the rest waits for the next read
             if end == 0:  # a line longer than the block: read on
                 rest = block
                 continue
-            block, rest = block[:end], block[end:]
+            rest = block[end:]
         elif rest:  # the last line, without its LF
-            block, rest = rest, b""
+            block, rest, end = rest, b"", len(rest)
         else:
             return
         if finders is None:
-            finders = _rarest_anchors(test, block)
+            finders = _rarest_anchors(test, block, end)
         spans: dict[int, int] = {}
         for finder in finders:
-            _add_line_spans(block, spans, finder(block))
+            _add_line_spans(block, spans, finder(block, end))
         starts = sorted(spans)
         lines = list(map(block.__getitem__, map(slice, starts, map(spans.__getitem__, starts))))
         if numbered:  # each line's number: the LFs before it, counted from the line before
             wheres: Iterable[int] = list(itertools.accumulate(
                 map(block.count, itertools.repeat(b"\n"), [0, *starts], starts), initial=number + 1))[1:]
-            number += block.count(b"\n")
+            number += block.count(b"\n", 0, end)
         else:
             wheres = map(operator.add, itertools.repeat(offset), starts)
         picked = zip(wheres, lines)
         yield from picked if decided else itertools.compress(picked, map(test, lines))
-        offset += len(block)
+        offset += end
 
 
-#: Where an anchor is in a block: the offsets of its occurrences (at least one in each line holding it).
-Finder = Callable[[bytes], list[int]]
+#: Where an anchor is in ``block[:end]``: ``finder(block, end)``, the offsets of its occurrences there
+#: (at least one in each line holding it).
+Finder = Callable[[bytes, int], list[int]]
 
 
-def _occurrences(haystack: bytes, needle: bytes) -> list[int]:
-    """The offsets of ``needle`` in ``haystack`` (not overlapping), found by one split: no Python step
-    per occurrence."""
+def _occurrences(haystack: bytes, needle: bytes, end: int) -> list[int]:
+    """The offsets of ``needle`` in ``haystack`` before ``end`` (not overlapping), found by one split:
+    no Python step per occurrence."""
     pieces = haystack.split(needle)
     if len(pieces) == 1:
         return []
     steps = itertools.chain([len(pieces[0])], map(operator.add, map(len, itertools.islice(pieces, 1, len(pieces) - 1)),
                                                  itertools.repeat(len(needle))))
-    return list(itertools.accumulate(steps))
+    offsets = list(itertools.accumulate(steps))
+    return offsets[:bisect.bisect_left(offsets, end)]
 
 
 def _finders(exact: tuple[bytes, ...], folded: tuple[bytes, ...]) -> list[Finder]:
@@ -459,17 +462,17 @@ def _finders(exact: tuple[bytes, ...], folded: tuple[bytes, ...]) -> list[Finder
     ASCII-lowered, as the line test lowers a line)."""
     def exact_finder(needle: bytes) -> Finder:
         # One memchr rules out, say, every escape in a file without "\\".
-        return lambda block: _occurrences(block, needle) if needle[:1] in block else []
+        return lambda block, end: _occurrences(block, needle, end) if needle[:1] in block else []
 
-    def folded_finder(block: bytes) -> list[int]:
+    def folded_finder(block: bytes, end: int) -> list[int]:
         lowered = block.lower()
-        return [at for needle in folded for at in _occurrences(lowered, needle)]
+        return [at for needle in folded for at in _occurrences(lowered, needle, end)]
 
     return [exact_finder(n) for n in exact] + ([folded_finder] if folded else [])
 
 
-def _rarest_anchors(test: LineTest, block: bytes) -> list[Finder]:
-    """The finders of the test's anchor set that occurs least often in ``block`` (the first read)."""
+def _rarest_anchors(test: LineTest, block: bytes, end: int) -> list[Finder]:
+    """The finders of the test's anchor set that occurs least often in ``block[:end]`` (the first read)."""
     choices = [_finders(exact, folded) for exact, folded in test.anchor_choices]  # type: ignore[attr-defined]
     if len(choices) == 1:
         return choices[0]
@@ -477,7 +480,7 @@ def _rarest_anchors(test: LineTest, block: bytes) -> list[Finder]:
     def hits(finders: list[Finder]) -> int:
         spans: dict[int, int] = {}
         for finder in finders:
-            _add_line_spans(block, spans, finder(block))
+            _add_line_spans(block, spans, finder(block, end))
         return len(spans)
 
     return min(choices, key=hits)
