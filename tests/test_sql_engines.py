@@ -141,3 +141,12 @@ def test_postgres_search_lowercases_as_the_evaluator_does(postgres_dsn):
         for term in ["timeout", "key", "ey", "i", "t\u00edm", "\u0130"]:
             text = f"search({json.dumps(term)})"
             assert engine.select_ids(filter=text) == [r["id"] for r in select(runs, filter=text)], term
+
+
+def test_spark_byte_sizes_read_as_spark_reads_them():
+    from filterql.sql.spark_engine import _bytes
+
+    assert _bytes("134217728b") == _bytes("128m") == _bytes("128MB") == 128 << 20
+    assert _bytes("1g") == 1 << 30 and _bytes(" 64 k ") == 64 << 10 and _bytes("100") == 100
+    with pytest.raises(ValueError, match="byte size"):
+        _bytes("12 parsecs")

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 __all__ = ["SparkEngine", "local_session", "spark_schema"]
 
 _DECIMAL = re.compile(r"DECIMAL\((\d+), (\d+)\)")
+#: Spark's byte sizes (``JavaUtils.byteStringAsBytes``): a number and an optional unit.
+_BYTE_SIZE = re.compile(r"\s*(\d+)\s*([kmgtp]?)b?\s*", re.IGNORECASE)
+_BYTE_UNIT = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
 _LOCAL: list[SparkSession] = []
 
 
@@ -66,6 +69,14 @@ _LAYOUT = {layout.RUNS: {**layout.RUN_COLUMNS, **{c: layout.NESTED_COLUMNS[c] fo
            layout.TAGS: layout.TAG_COLUMNS, layout.ENTRIES: layout.ENTRY_COLUMNS}
 
 
+def _bytes(size: str) -> int:
+    """A Spark byte size (``128m``, ``134217728b``, ``1g``) in bytes."""
+    match = _BYTE_SIZE.fullmatch(size)
+    if match is None:
+        raise ValueError(f"not a Spark byte size: {size!r}")
+    return int(match[1]) * _BYTE_UNIT[match[2].lower()]
+
+
 class SparkEngine(Engine):
     """Spark SQL over the flat layout, as temporary views of a session of the engine's own."""
 
@@ -80,7 +91,8 @@ class SparkEngine(Engine):
         self.session = (session or local_session()).newSession()
         self.session.conf.set("spark.sql.session.timeZone", "UTC")
         self._frames = []
-        partitions = int(self.session.conf.get("spark.sql.shuffle.partitions") or 2)
+        shuffle = int(self.session.conf.get("spark.sql.shuffle.partitions") or 2)
+        split = _bytes(self.session.conf.get("spark.sql.files.maxPartitionBytes") or "128m")
         # A small Arrow table otherwise becomes a local relation, data inside the plan that every query
         # carries through analysis (3x the query time of the same table cached from an RDD, measured).
         self.session.conf.set("spark.sql.execution.arrow.localRelationThreshold", "0")
@@ -89,8 +101,12 @@ class SparkEngine(Engine):
             table = table.select(list(columns))
             if not table.num_rows:  # pyspark needs one (empty) batch to read an array column's type from
                 table = pa.Table.from_batches([pa.RecordBatch.from_pylist([], schema=table.schema)])
-            # Arrow arrives in batches of 10,000 rows, one partition each: as many tasks per query. The
-            # session's shuffle partitions (local[2]: 2) are the parallelism it asks of a query.
+            # Arrow arrives in batches of 10,000 rows, one partition each: as many tasks per query. A table
+            # gets the partitions Spark splits a file of its size into (maxPartitionBytes), at most the
+            # session's shuffle partitions (local[2]: 2), the parallelism it asks of a query. One partition
+            # spares a sorted query its range-partitioning exchange, a sampling job and a shuffle (100,000
+            # runs on local[2]: 0.2 s instead of 0.63 s for a scalar filter, measured).
+            partitions = max(1, min(shuffle, -(-table.nbytes // split)))
             frame = self.session.createDataFrame(table, schema=spark_schema(columns)).coalesce(partitions).cache()
             frame.count()  # materialize the cache now, not inside the first query
             frame.createOrReplaceTempView(name)
@@ -104,7 +120,3 @@ class SparkEngine(Engine):
         for frame in self._frames:
             frame.unpersist()
         self._frames = []
-        partitions = int(self.session.conf.get("spark.sql.shuffle.partitions") or 2)
-        # A small Arrow table otherwise becomes a local relation, data inside the plan that every query
-        # carries through analysis (3x the query time of the same table cached from an RDD, measured).
-        self.session.conf.set("spark.sql.execution.arrow.localRelationThreshold", "0")
