@@ -16,7 +16,7 @@ from . import layout
 from .dialects import render
 from .query import query_sql
 
-__all__ = ["Engine", "shared"]
+__all__ = ["Engine", "compiled", "shared"]
 
 #: Rendered queries kept per engine (repeated filters skip validation, compilation and rendering).
 _CACHE_SIZE = 256
@@ -59,7 +59,7 @@ def shared(cache: OrderedDict[Hashable, _T], key: Hashable, build: Callable[[], 
     return value
 
 
-def _compiled(key: Hashable | None, engine: Engine, arguments: dict[str, Any]) -> exp.Select:
+def compiled(key: Hashable | None, engine: Engine, arguments: dict[str, Any]) -> exp.Select:
     """``query_sql`` of ``list_runs`` ``arguments`` for ``engine``'s layout (``key``: the arguments'
     frozen form, None if unhashable)."""
     build = lambda: engine.query_sql(list_runs_query(**arguments))  # noqa: E731
@@ -155,7 +155,7 @@ class Engine:
 
     def _render_arguments(self, key: Hashable | None, arguments: dict[str, Any]) -> str:
         """The text of :meth:`sql` (``key``: the arguments' frozen form, None if unhashable)."""
-        return self.render(_compiled(key, self, arguments))
+        return self.render(compiled(key, self, arguments))
 
     def close(self) -> None:
         """Release what the engine holds (nothing for an engine without resources)."""

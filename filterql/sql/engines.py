@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Hashable, Iterable, Iterator, Sequence
 from sqlglot import exp
 
 from . import layout
-from .base import Engine, _compiled, shared
+from .base import Engine, compiled, shared
 from .load import PathLike, Source, called, connect, ensure, lazy_parquet, load_files, load_runs, make_views, \
     materialize, runs_relation
 from .postgres_engine import PostgresEngine
@@ -95,7 +95,7 @@ class DuckDBEngine(Engine):
         if key is None or self.source is None:
             return super()._render_arguments(key, arguments)
         text, needs = shared(_RENDERED, (key, self.nested, self.tag_array, self.source.key),
-                             lambda: self._text(_compiled(key, self, arguments)))
+                             lambda: self._text(compiled(key, self, arguments)))
         self._prepare(needs)
         return text
 

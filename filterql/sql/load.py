@@ -651,13 +651,12 @@ def load_files(paths: Sequence[PathLike] | PathLike, con: duckdb.DuckDBPyConnect
     kinds = {file_kind(p) for p in items}  # by magic bytes, as the Python reader decides
     if len(kinds) > 1:
         raise LoadError("mixing Parquet and JSONL inputs in one load is not supported")
+    _register_depth_test(con)  # the layout's views call it: JSON is decoded only within the depth limit
     try:
         if kinds == {"parquet"}:
-            _register_depth_test(con)
             source = _parquet_source(con, items, session_ids).sql
         else:
             ignore = ", ignore_errors = true" if skip_invalid else ""
-            _register_depth_test(con)
             files = ", ".join(_lit(p) for p in items)
             parts = f"SELECT j FROM read_json_objects([{files}], format = 'newline_delimited'{ignore}) AS t(j)"
             if session_ids:
