@@ -73,6 +73,7 @@ _DOCS = [
     {"extra": '{"runtime": {"k": "timeout"}, "metadata": {"k": "x"}}'},  # in extra, outside metadata
     {"extra": '{"metadata": {"k": "\\u0074IMEOUT"}}'},                 # metadata's only spelling escaped
     {"extra": '{"metadata": {"k": ["TimeOut"]}}'},                      # case differs from the term's
+    {"extra": '{"metadata": {"timeout": "x"}, "timeout": 1}'},           # only keys hold the term
 ]
 
 
@@ -123,6 +124,7 @@ _PARQUET_DOCS = [  # (inputs text, extra text) as stored in a bulk export's stri
     ('{"k": "\\u0054IMEOUT"}', None),                               # the term spelled with an escape
     (None, '{"metadata": {"e": "\\u0074imeout"}}'),
     (None, '{"runtime": {"k": "timeout"}, "metadata": {"e": "x"}}'),  # in extra, outside metadata
+    (None, '{"metadata": {"timeout": "x"}}'),                          # in metadata, as a key only
 ]
 
 

@@ -187,29 +187,29 @@ def _search_term(term: str, field: str | None, ctx: _Ctx) -> exp.Expression:
 _FAMILY_OBJECT_COLUMN = {family: column for column, family in OBJECT_FAMILIES.items()}
 
 
-#: The nested layout's JSON text (as read, possibly invalid JSON) holding each searched document, and the
-#: document's path in it (None: the whole text). Metadata is extracted from ``extra`` in the filter, not
-#: read from ``runs.metadata``: DuckDB computes a column for every row it reaches, and the text test on
-#: ``extra`` spares most rows that parse.
+#: The nested layout's JSON text of each searched document, as read (possibly invalid JSON), or the JSON
+#: text holding it and its path there. Metadata is extracted from ``extra`` in the filter, not read from
+#: ``runs.metadata``: DuckDB computes a column for every row it reaches, and the text test on ``extra``
+#: spares most rows that parse.
 _FAMILY_TEXT = {"metadata": ("extra", "$.metadata"), "input": ("inputs_text", None), "output": ("outputs_text", None)}
 
 
-def _family_text(family: str, ctx: _Ctx) -> tuple[exp.Expression, exp.Expression]:
-    """(``hay``, ``text``) of ``family``'s document: the text holding it, and its own text."""
+def _ascii_contains(family: str, term: str, ctx: _Ctx) -> exp.Expression:
+    """Some string leaf of ``family``'s document contains ``term`` (a :func:`text_exact` term), from its text."""
     column, path = _FAMILY_TEXT[family]
-    hay = _col(column, ctx.run)
+    text = _col(column, ctx.run)
+    patterns = [_str(term), _str(text_pattern(term)), _str(value_pattern(term))]
     if path is None:
-        return hay, hay
-    return hay, exp.Anonymous(this="TRY", expressions=[exp.Anonymous(this="json_extract", expressions=[hay, _str(path)])])
+        return exp.Anonymous(this="filterql_doc_contains_ascii", expressions=[text, *patterns])
+    part = exp.Anonymous(this="TRY", expressions=[exp.Anonymous(this="json_extract", expressions=[text, _str(path)])])
+    return exp.Anonymous(this="filterql_part_contains_ascii", expressions=[text, part, *patterns])
 
 
 def _doc_contains(family: str, term: str, ctx: _Ctx) -> exp.Expression:
     """Some string leaf of ``family``'s document contains ``term`` (nested layout)."""
     limit = exp.Null() if ctx.search_limit is None else _int(ctx.search_limit)
     if ctx.search_limit is None and text_exact(term):
-        hay, text = _family_text(family, ctx)
-        return exp.Anonymous(this="filterql_doc_contains_ascii",
-                             expressions=[hay, text, _str(term), _str(text_pattern(term)), _str(value_pattern(term))])
+        return _ascii_contains(family, term, ctx)
     doc = _col(_FAMILY_OBJECT_COLUMN[family], ctx.run)
     # A term no JSON writer escapes can first be looked for in the document's text.
     plain = not any(c in '"\\/' or ord(c) < 0x20 for c in term)

@@ -506,16 +506,24 @@ CREATE OR REPLACE MACRO filterql_array_leaves(v) AS list_filter(list_reduce(
 -- Exact without walking the document, for the terms the compiler checks (filterql.sql.prefilter): in an
 -- object's text without any escape, an occurrence of such a term lies inside one string, and `pattern`
 -- (term, rest of that string, closing quote, then ',', '}}' or ']') says that string is a value, not a key.
--- `hay` is a JSON text the document is part of (its own text, or extra's for metadata): a string value of
--- the document whose lowercase holds the term holds it verbatim in `hay`, up to case, unless `hay` holds a
--- \\u escape or an 'İ' (which lowers to 'i'). So `found` (the term in either case), 'İ' or '\\u' in `hay`
--- is a cheap necessary test, and only the rows that pass it pay for `text` (the document's text, maybe
--- extracted from `hay`) and for parsing it.
-CREATE OR REPLACE MACRO filterql_doc_contains_ascii(hay, text, term, found, pattern) AS
-  (regexp_matches(hay, found) OR contains(hay, 'İ') OR contains(hay, '\\u'))
-  AND (starts_with(CAST(text AS VARCHAR), '{{') AND NOT contains(CAST(text AS VARCHAR), '\\')
-       AND regexp_matches(lower(CAST(text AS VARCHAR)), pattern) AND TRY_CAST(text AS JSON) IS NOT NULL
-       OR filterql_doc_contains(TRY_CAST(text AS JSON), term, NULL));
+CREATE OR REPLACE MACRO filterql_text_contains_ascii(text, term, pattern) AS
+  starts_with(CAST(text AS VARCHAR), '{{') AND NOT contains(CAST(text AS VARCHAR), '\\')
+  AND regexp_matches(lower(CAST(text AS VARCHAR)), pattern) AND TRY_CAST(text AS JSON) IS NOT NULL
+  OR filterql_doc_contains(TRY_CAST(text AS JSON), term, NULL);
+-- First a cheaper necessary test: `found` (the term in either case), an 'İ' (which lowers to 'i') or a
+-- \\u escape. `text` is the document's text as read: only the rows that pass pay for parsing it.
+CREATE OR REPLACE MACRO filterql_doc_contains_ascii(text, term, found, pattern) AS
+  (regexp_matches(CAST(text AS VARCHAR), found) OR contains(CAST(text AS VARCHAR), 'İ')
+   OR contains(CAST(text AS VARCHAR), '\\u'))
+  AND filterql_text_contains_ascii(text, term, pattern);
+-- The same for a document that is part of a JSON text `hay` (metadata, of extra's). The part's text is
+-- DuckDB's writing of what `hay` spells, so its strings are as in `hay` but for escapes: an 'İ' or a \\u
+-- escape is looked for in `hay`, and `found` in `hay` before the part (metadata: a parse of extra) is
+-- extracted for it; the rows that pass pay for the part once more per test of the exact one.
+CREATE OR REPLACE MACRO filterql_part_contains_ascii(hay, part, term, found, pattern) AS
+  (contains(hay, 'İ') OR contains(hay, '\\u')
+   OR regexp_matches(hay, found) AND regexp_matches(CAST(part AS VARCHAR), found))
+  AND filterql_text_contains_ascii(part, term, pattern);
 CREATE OR REPLACE MACRO filterql_key_entries(fam, k) AS TABLE
 WITH RECURSIVE members AS (
   SELECT id AS run_id, n AS node, json_type(n) AS t FROM (
@@ -559,9 +567,17 @@ def _on_demand() -> dict[str, tuple[str, ...]]:
     }
     for part in _macros().split("CREATE OR REPLACE MACRO ")[1:]:
         statements[part.split("(", 1)[0]] = "CREATE OR REPLACE MACRO " + part
-    # A macro's body may call other macros: those are created before it.
-    return {name: tuple(statements[d] for d in statements if d != name and re.search(rf"\b{d}\(", sql)) + (sql,)
-            for name, sql in statements.items()}
+    # A macro's body may call other macros, which may call others: those are created before it.
+    calls = {name: [d for d in statements if d != name and re.search(rf"\b{d}\(", sql)]
+             for name, sql in statements.items()}
+
+    def first_needed(name: str, order: dict[str, None]) -> dict[str, None]:
+        for callee in calls[name]:
+            first_needed(callee, order)
+        order.setdefault(name)
+        return order
+
+    return {name: tuple(statements[d] for d in first_needed(name, {})) for name in statements}
 
 
 #: What :func:`ensure` can create: the tag and entry views and the nested layout's macros.
