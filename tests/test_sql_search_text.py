@@ -74,6 +74,8 @@ _DOCS = [
     {"extra": '{"metadata": {"k": "\\u0074IMEOUT"}}'},                 # metadata's only spelling escaped
     {"extra": '{"metadata": {"k": ["TimeOut"]}}'},                      # case differs from the term's
     {"extra": '{"metadata": {"timeout": "x"}, "timeout": 1}'},           # only keys hold the term
+    {"extra": '{"metadata": {"timeout": 1}, "runtime": "timeout"}'},     # a value outside, a key inside
+    {"extra": '{"metadata": {"k": "say \\"timeout\\""}}'},               # escaped quotes around the term
 ]
 
 
@@ -125,6 +127,7 @@ _PARQUET_DOCS = [  # (inputs text, extra text) as stored in a bulk export's stri
     (None, '{"metadata": {"e": "\\u0074imeout"}}'),
     (None, '{"runtime": {"k": "timeout"}, "metadata": {"e": "x"}}'),  # in extra, outside metadata
     (None, '{"metadata": {"timeout": "x"}}'),                          # in metadata, as a key only
+    (None, '{"metadata": {"k": "say \\"timeout\\""}}'),                 # escaped quotes around the term
 ]
 
 
@@ -143,4 +146,4 @@ def test_parquet_text_columns_match_the_flat_layout(tmp_path):
     for f in ['search("timeout")', 'search("key")', 'search(inputs, "out")', 'search("x")', 'eq(metadata_key, "e")',
               'and(eq(metadata_key, "e"), eq(metadata_value, "production"))', 'has(metadata, \'{"e": "production"}\')']:
         assert nested.select_ids(filter=f) == flat.select_ids(filter=f), f
-    assert len(nested.select_ids(filter='search("timeout")')) == 4
+    assert len(nested.select_ids(filter='search("timeout")')) == 5

@@ -519,10 +519,13 @@ CREATE OR REPLACE MACRO filterql_doc_contains_ascii(text, term, found, pattern) 
 -- The same for a document that is part of a JSON text `hay` (metadata, of extra's). The part's text is
 -- DuckDB's writing of what `hay` spells, so its strings are as in `hay` but for escapes: an 'İ' or a \\u
 -- escape is looked for in `hay`, and `found` in `hay` before the part (metadata: a parse of extra) is
--- extracted for it; the rows that pass pay for the part once more per test of the exact one.
+-- extracted for it. In a `hay` without any escape, `pattern` says some value of it holds the term (as
+-- above; a `hay` that is not JSON has no part): without one, only keys do. The rows that pass pay for the
+-- part once more per test of the exact one.
 CREATE OR REPLACE MACRO filterql_part_contains_ascii(hay, part, term, found, pattern) AS
   (contains(hay, 'İ') OR contains(hay, '\\u')
-   OR regexp_matches(hay, found) AND regexp_matches(CAST(part AS VARCHAR), found))
+   OR regexp_matches(hay, found) AND (contains(hay, '\\') OR regexp_matches(lower(hay), pattern))
+      AND regexp_matches(CAST(part AS VARCHAR), found))
   AND filterql_text_contains_ascii(part, term, pattern);
 CREATE OR REPLACE MACRO filterql_key_entries(fam, k) AS TABLE
 WITH RECURSIVE members AS (
