@@ -198,3 +198,22 @@ def test_python_and_duckdb_agree_on_parquet_json_text(tmp_path, capsys, choices)
     argv = ["match", str(path), "--select", "id,inputs,outputs,extra,metadata"]
     python, duckdb = _match(argv, capsys), _match(argv + ["--engine", "duckdb"], capsys)
     assert python == duckdb
+
+
+def test_python_and_duckdb_agree_on_parquet_list_columns(tmp_path, capsys):
+    """A document column stored as a Parquet list of strings (DuckDB ``VARCHAR[]``) is that list on both
+    engines, not the text of the list: only a text column is a JSON text to decode."""
+    pa, pq = pytest.importorskip("pyarrow"), pytest.importorskip("pyarrow.parquet")
+    rows = [{k: run.get(k) for k in ("id", "trace_id", "parent_run_id", "name", "run_type", "start_time")}
+            | {"inputs": ["image", "{\"a\": 1}"], "outputs": ["[1]"], "extra": ["x"]} for run in RUNS]
+    path = tmp_path / "runs.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    engine = DuckDBEngine(load_files(path))
+    reader = filterql.read_runs(path)
+    for source in PARQUET_FILTERS + ['search("{")', 'search("[1]")']:
+        expected = [uuid_text(r["id"]) for r in filterql.select(reader, filter=source)]
+        assert engine.select_ids(filter=source) == expected, source
+    argv = ["match", str(path), "--select", "id,inputs,outputs,extra,metadata"]
+    python, duckdb = _match(argv, capsys), _match(argv + ["--engine", "duckdb"], capsys)
+    assert python == duckdb
+    assert '"inputs": ["image", "{\\"a\\": 1}"]' in python[1][0]

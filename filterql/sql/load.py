@@ -225,7 +225,7 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
         kind = schema[name].upper()
         ident = f'"{name}"'
         if sql_type == "JSON":
-            value = _decoded(ident) if kind.startswith(("VARCHAR", "JSON")) else f"to_json({ident})"
+            value = _decoded(ident) if _is_text(kind) else f"to_json({ident})"
         elif sql_type == "TIMESTAMP":
             if kind == "TIMESTAMP":
                 value = ident  # naive = UTC, as the evaluator reads it; kept native for filter pushdown
@@ -254,14 +254,14 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
     kind = schema.get("extra", "").upper()
     cols.append("CAST(NULL AS VARCHAR) AS extra_text" if not kind else
                 f'CASE WHEN {_shaped(_ident("extra"))} THEN CAST("extra" AS VARCHAR) END AS extra_text'
-                if kind.startswith(("VARCHAR", "JSON")) else 'CAST(to_json("extra") AS VARCHAR) AS extra_text')
+                if _is_text(kind) else 'CAST(to_json("extra") AS VARCHAR) AS extra_text')
     for name in ("inputs", "outputs"):  # the document's JSON text, unparsed: search parses only the candidates
         kind = schema.get(name, "").upper()
         ident = _ident(name)
         # Search finds nothing in a text that is not a JSON object: the macros parse the candidates.
         text = ("NULL" if not kind else
                 f"CASE WHEN {_shaped(ident)} THEN {ident} ELSE CAST(to_json({ident}) AS VARCHAR) END"
-                if kind.startswith(("VARCHAR", "JSON")) else f"to_json({ident})")
+                if _is_text(kind) else f"to_json({ident})")
         cols.append(f"CAST({text} AS VARCHAR) AS {name}_text")
     return Source.of(cols, f"{scan} AS p")
 
