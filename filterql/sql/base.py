@@ -144,14 +144,9 @@ class Engine:
             key: Hashable | None = tuple(sorted((k, _frozen(v)) for k, v in arguments.items()))
         except TypeError:  # an unhashable argument value: build it every time
             key = None
-        text = cache.get(key) if key is not None else None
-        if text is None:
-            text = self._render_arguments(key, arguments)
-            if key is not None:
-                _remember(cache, key, text)
-        elif key is not None:
-            cache.move_to_end(key)
-        return text
+        if key is None:
+            return self._render_arguments(None, arguments)
+        return shared(cache, key, lambda: self._render_arguments(key, arguments))
 
     def _render_arguments(self, key: Hashable | None, arguments: dict[str, Any]) -> str:
         """The text of :meth:`sql` (``key``: the arguments' frozen form, None if unhashable)."""
