@@ -272,7 +272,7 @@ def parse_json(text: str | bytes) -> tuple[Any, str | None]:
     an integer past 64 bits as a float, so a text with 19 digits in a row, or with enough brackets to
     nest past the limit, goes to the stdlib without trying orjson."""
     raw = text if text.__class__ is bytes else text.encode("utf-8", "surrogatepass")  # type: ignore[union-attr]
-    if orjson is not None and (len(raw) < _SHALLOW or _shallow(raw)) and _LONG_DIGITS not in raw.translate(_DIGITS_AS_ZERO):
+    if orjson is not None and (len(raw) < _SHALLOW or _shallow(raw)) and not _long_digits(raw):
         try:
             return orjson.loads(raw), None
         except orjson.JSONDecodeError:
@@ -290,6 +290,11 @@ _DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= b <= 0x39 else 0x78 for b in range(256))
 _LONG_DIGITS = b"0" * 19
 #: A text shorter than this cannot nest past the limit (each level takes two brackets).
 _SHALLOW = 2 * MAX_RUN_DEPTH + 2
+
+
+def _long_digits(raw: bytes) -> bool:
+    """Whether ``raw`` holds 19 digits in a row: maybe an integer past 64 bits, which orjson reads as a float."""
+    return _LONG_DIGITS in raw.translate(_DIGITS_AS_ZERO)
 
 
 def _shallow(raw: bytes) -> bool:
@@ -346,7 +351,7 @@ def _plain_runs(lines: list[bytes]) -> list[dict[str, Any]] | None:
     orjson reads as the stdlib does (:func:`parse_json`'s conditions), an object with every required
     field, a start time of a common shape (:func:`filterql.runs.timestamps_us`), not v2. Else None:
     then each line goes :meth:`RunReader._line_by_line`, which decides and words every error."""
-    if orjson is None or _LONG_DIGITS in b"\n".join(lines).translate(_DIGITS_AS_ZERO):
+    if orjson is None or _long_digits(b"\n".join(lines)):
         return None
     if max(map(len, lines)) >= _SHALLOW and not all(map(_shallow, lines)):
         return None
