@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import io
 import json
 import math
@@ -32,8 +31,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from benchmarks.memory_bench import jsonl_file
+from benchmarks.sql_bench import time_best
 
-__all__ = ["FILTERS", "SELECTIVE", "measure", "report", "main"]
+__all__ = ["FILTERS", "SELECTIVE", "cpu_best", "parse_all", "measure", "report", "main"]
 
 def _search(term: str) -> str:
     """The hand-written ``search(term)``: a case-insensitive substring of name, error, a tag, or a string in
@@ -65,19 +65,14 @@ CONTENDERS: dict[str, tuple[str, ...] | None] = {
 SELECTIVE = ("scalar", "metadata pair", "search")
 
 
-def _best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+def cpu_best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     """Least CPU time (this process's threads, DuckDB's included) of ``repeat`` calls, and the last result:
     the machine is shared, and waiting for a core is no reader's cost."""
-    best, result = math.inf, None
-    for _ in range(repeat):
-        gc.collect()
-        t = time.process_time()
-        result = fn()
-        best = min(best, time.process_time() - t)
-    return best, result
+    return time_best(fn, repeat, time.process_time)
 
 
-def _parse_all(path: Path, loads: Callable[[bytes], Any]) -> int:
+def parse_all(path: Path, loads: Callable[[bytes], Any]) -> int:
+    """Parse every line of ``path`` with ``loads``; the number of lines."""
     n = 0
     with open(path, "rb") as fh:
         for line in fh:
@@ -119,8 +114,8 @@ def measure(n: int, repeat: int = 3, seed: int = 7) -> dict[str, Any]:
 
     path = jsonl_file(n, seed)
     lines = sum(1 for _ in open(path, "rb"))
-    t_json, _ = _best(lambda: _parse_all(path, json.loads), repeat)
-    t_orjson, _ = _best(lambda: _parse_all(path, orjson.loads), repeat)
+    t_json, _ = cpu_best(lambda: parse_all(path, json.loads), repeat)
+    t_orjson, _ = cpu_best(lambda: parse_all(path, orjson.loads), repeat)
     rows = []
     for label, text, where in FILTERS:
         # The contenders take turns, so a busy moment of the machine hits each alike.
@@ -129,7 +124,7 @@ def measure(n: int, repeat: int = 3, seed: int = 7) -> dict[str, Any]:
         for _ in range(repeat):
             for name, options in CONTENDERS.items():
                 run = (lambda: _handwritten(path, where)) if options is None else (lambda: _match(path, text, *options))
-                t, found[name] = _best(run, 1)
+                t, found[name] = cpu_best(run, 1)
                 times[name] = min(times[name], t)
         for name in CONTENDERS:
             if found[name] != found["handwritten"]:

@@ -9,12 +9,11 @@ line, and runs/s of ``filterql match --ids-only`` in process (``output_lines``, 
 from __future__ import annotations
 
 import argparse
-import time
-from typing import Any, Callable
 
 import orjson
 
 from benchmarks import jsonl_bench
+from benchmarks.jsonl_bench import cpu_best, parse_all
 from benchmarks.memory_bench import jsonl_file
 from filterql.query import list_runs_query
 from filterql.run_files import read_runs
@@ -24,15 +23,6 @@ from filterql.select_runs import output_lines
 FILTERS: list[tuple[str, str | None]] = [(label, text) for label, text, _ in jsonl_bench.FILTERS]
 
 
-def _best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t = time.process_time()  # CPU time: the machine is shared, waiting for a core is not the reader's cost
-        out = fn()
-        best = min(best, time.process_time() - t)
-    return best, out
-
-
 def main(argv: list[str] | None = None) -> None:
     args = argparse.ArgumentParser()
     args.add_argument("--runs", type=int, default=200_000)
@@ -40,24 +30,16 @@ def main(argv: list[str] | None = None) -> None:
     opts = args.parse_args(argv)
     path = jsonl_file(opts.runs)
 
-    def parse_all() -> int:
-        n = 0
-        with open(path, "rb") as fh:
-            for line in fh:
-                orjson.loads(line)
-                n += 1
-        return n
-
     print(f"{opts.runs} runs, {path.stat().st_size / 1e6:.0f} MB; best of {opts.repeat}")
     print(f"{'filter':18} {'matches':>8} {'orjson l/s':>11} {'all r/s':>9} {'ratio':>6} {'cand r/s':>9} {'ratio':>6}")
     for label, text in FILTERS:
         query = list_runs_query(filter=text)
         row = []
         for validate in ("all", "candidates"):
-            seconds, matches = _best(
+            seconds, matches = cpu_best(
                 lambda: sum(1 for _ in output_lines(read_runs(path, validate=validate), query, ids_only=True)),
                 opts.repeat)
-            parse, lines = _best(parse_all, opts.repeat)  # interleaved: the machine's load drifts
+            parse, lines = cpu_best(lambda: parse_all(path, orjson.loads), opts.repeat)  # interleaved: the machine's load drifts
             row.append((lines / parse, opts.runs / seconds, parse / seconds))
         (p1, e1, r1), (p2, e2, r2) = row
         print(f"{label:18} {matches:>8} {min(p1, p2):>11,.0f} {e1:>9,.0f} {r1:>6.2f} {e2:>9,.0f} {r2:>6.2f}")
