@@ -10,7 +10,8 @@ import argparse
 import json
 import os
 import sys
-from typing import Any, Callable, Sequence
+from itertools import islice
+from typing import Any, Callable, Iterable, Sequence, TextIO
 
 from .errors import FilterError, FilterSyntaxError
 from .parser import parse
@@ -308,21 +309,29 @@ class _Reread:
 
     def batches(self) -> Any:
         """The source's :meth:`~filterql.run_files.RunReader.batches`, with the bar."""
-        if sys.stderr.isatty():
-            try:
-                from tqdm import tqdm
-            except ImportError:
-                pass
-            else:
-                return _counted(self.source.batches(), tqdm(unit=" runs", file=sys.stderr, leave=False))
-        return self.source.batches()
+        return _counted(self.source.batches(), len)
+
+    def heads(self) -> Any:
+        """The source's :meth:`~filterql.run_files.RunReader.heads`, with the bar."""
+        return _counted(self.source.heads(), lambda heads: len(heads[0]))
 
 
-def _counted(batches: Any, bar: Any) -> Any:
-    """``batches``, each counted on ``bar`` as it passes."""
+def _counted(batches: Any, size: Callable[[Any], int]) -> Any:
+    """``batches``, each counted by its ``size`` on a bar when stderr is a terminal and tqdm is installed."""
+    if sys.stderr.isatty():
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            pass
+        else:
+            return _with_bar(batches, size, tqdm(unit=" runs", file=sys.stderr, leave=False))
+    return batches
+
+
+def _with_bar(batches: Any, size: Callable[[Any], int], bar: Any) -> Any:
     with bar:
         for batch in batches:
-            bar.update(len(batch))
+            bar.update(size(batch))
             yield batch
 
 
@@ -365,21 +374,27 @@ def _cmd_match(args: argparse.Namespace) -> int:
     if args.engine == "duckdb":
         from .sql.match import match_lines
 
-        for line in match_lines(args.runs, query, ids_only=args.ids_only, skip_invalid=args.skip_invalid):
-            out.write(line + "\n")
+        _write_lines(out, match_lines(args.runs, query, ids_only=args.ids_only, skip_invalid=args.skip_invalid))
         out.flush()
         return EXIT_OK
     from .run_files import read_runs
     from .select_runs import output_lines
 
     reader = read_runs(*args.runs, skip_invalid=args.skip_invalid, validate=args.validate)
-    for line in output_lines(_Reread(reader), query, ids_only=args.ids_only):
-        out.write(line + "\n")
+    _write_lines(out, output_lines(_Reread(reader), query, ids_only=args.ids_only))
     out.flush()
     if reader.skipped:
         print(f"skipped {reader.skipped} invalid run{'s' if reader.skipped != 1 else ''}; first: {reader.problems[0]}",
               file=sys.stderr)
     return EXIT_OK
+
+
+def _write_lines(out: TextIO, lines: Iterable[str]) -> None:
+    """``lines`` to ``out``, each ended by a newline: joined a few thousand at a time, not written one by one."""
+    lines = iter(lines)
+    while chunk := list(islice(lines, 4096)):
+        out.write("\n".join(chunk))
+        out.write("\n")
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:

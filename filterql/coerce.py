@@ -12,6 +12,7 @@ import re
 import uuid
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from itertools import repeat
 from typing import Any, Callable, Iterator
 
 from . import ast
@@ -128,6 +129,14 @@ def parse_isos(texts: list[Any]) -> list[datetime] | None:
         return list(map(datetime.fromisoformat, texts))
     except (TypeError, ValueError):  # TypeError: a value that is not a str
         return None
+
+
+def six_fraction_digits_at_most(texts: list[str]) -> bool:
+    """Whether no text of ``texts`` (not empty) can hold seven fraction digits, by lengths alone
+    (``2024-05-01T10:00:00.`` is 20 characters): then an RFC 3339 parser that rounds a longer fraction,
+    where :func:`parse_iso` cuts it, reads them as it does. TypeError for a value that is not a text."""
+    longest = max(map(len, texts))
+    return longest <= 26 or longest <= 27 and all(map(str.endswith, texts, repeat(("Z", "z"))))
 
 
 def parse_timestamp(text: str) -> datetime:

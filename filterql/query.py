@@ -134,6 +134,11 @@ class RunQuery:
         return mark(parts[0] if len(parts) == 1 else ast.And(tuple(parts)), "filter")
 
     @property
+    def keeps_every_run(self) -> bool:
+        """Whether no filter, trace or tree filter, or keyword condition narrows the runs."""
+        return self.where is None and self.trace_filter is None and self.tree_filter is None
+
+    @property
     def needs_children(self) -> bool:
         """Whether the projection lists each run's children (``child_run_ids``)."""
         return self.select is not None and "child_run_ids" in self.select

@@ -27,23 +27,32 @@ import operator
 import re
 import sys
 import zlib
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Callable, ContextManager, Iterable, Iterator, TypeVar, Union
 
+import attrs
+
 from . import runs as R
-from .coerce import json_strings, lone_surrogate
+from .coerce import json_strings, lone_surrogate, parse_isos, six_fraction_digits_at_most
 from .errors import FilterError
 
 try:  # optional extra: filterql[fast]; every line it cannot read exactly as the stdlib does goes to the stdlib
     import orjson
 except ImportError:  # pragma: no cover - the test extra installs it
     orjson = None
+try:  # optional extra: filterql[fast]; reads only a run's head when that is all a pass needs
+    import msgspec
+except ImportError:  # pragma: no cover - the test extra installs it
+    msgspec = None
 
-__all__ = ["RunSourceError", "RunReader", "read_runs", "in_batches", "BATCH_LINES", "VALIDATE", "check_run", "parse_line", "file_kind", "too_deep", "raw_lines", "MAX_RUN_DEPTH", "TIMESTAMP_HINT"]
+__all__ = ["RunSourceError", "RunReader", "Heads", "heads_of", "read_runs", "in_batches", "BATCH_LINES", "VALIDATE", "check_run", "parse_line", "file_kind", "too_deep", "raw_lines", "MAX_RUN_DEPTH", "TIMESTAMP_HINT"]
 
 PathLike = Union[str, Path]
 T = TypeVar("T")
+#: A batch's run ids (as given) and start times in microseconds since the epoch (:meth:`RunReader.heads`).
+Heads = tuple[list[Any], list[int | None]]
 #: ``validate`` choices: every line is read and checked, or only the lines a pass's line test lets through.
 VALIDATE = ("all", "candidates")
 #: A test of a line's bytes, false only for a line whose run cannot be wanted, with ``anchor_choices``
@@ -126,6 +135,12 @@ class RunReader:
         """The runs in lists (of at most :data:`BATCH_LINES` from a JSONL file): what iterating gives."""
         return self._batches(None)
 
+    def heads(self) -> Iterator[Heads]:
+        """Each batch's :data:`Heads`: what a list of ids prints and orders by. Every run is checked as
+        :meth:`batches` checks it, but a batch of plain JSONL lines is decoded only that far when
+        msgspec is installed (:func:`_plain_heads`)."""
+        return self._batches(None, _HEADS)
+
     def passing(self, test: LineTest | None) -> Iterable[Any]:
         """The runs, re-readable like the reader; with ``validate="candidates"`` only those of the file
         lines ``test`` lets through (and every run not read from a JSONL line), else all."""
@@ -133,14 +148,17 @@ class RunReader:
             return self
         return _Passing(self, test)
 
-    def _batches(self, test: LineTest | None) -> Iterator[list[Any]]:
+    def _batches(self, test: LineTest | None, reading: _Reading | None = None) -> Iterator[Any]:
+        """The runs in lists, or what ``reading`` makes of them."""
+        reading = reading or _RUNS
         self.skipped = 0
         self.problems = []
         for source in self.sources:
             if isinstance(source, (str, Path)):
-                yield from self._file(source, test)
+                yield from self._file(source, test, reading)
             else:
-                yield from in_batches(self._iterable(source))
+                batches = in_batches(self._iterable(source))
+                yield from batches if reading.shape is None else map(reading.shape, batches)
 
     def _bad(self, error: RunSourceError) -> None:
         if not self.skip_invalid:
@@ -160,10 +178,10 @@ class RunReader:
                 continue
             yield run
 
-    def _file(self, path: PathLike, test: LineTest | None) -> Iterator[list[dict[str, Any]]]:
+    def _file(self, path: PathLike, test: LineTest | None, reading: _Reading) -> Iterator[Any]:
         name = str(path)
         if file_kind(name) == "parquet":
-            yield from self._parquet(name)
+            yield from self._parquet(name) if reading.shape is None else map(reading.shape, self._parquet(name))
             return
         # Picked lines come with their byte offset; the line number of one found invalid is counted
         # then, by reading the file again (standard input, which cannot be, is numbered as it is read).
@@ -171,19 +189,24 @@ class RunReader:
         numbers = None if numbered else _LineNumbers(name)
         try:
             with _open_binary(name) as fh, contextlib.closing(numbers) if numbers else contextlib.nullcontext():
-                lines = enumerate(fh, 1) if test is None else _picked_lines(fh, test, numbered)
-                for batch in in_batches(lines):
-                    runs = _plain_runs([raw for _, raw in batch])
-                    yield runs if runs is not None else self._line_by_line(name, batch, numbered, numbers)
+                batches = (_line_batches(fh, reading.lines) if test is None
+                           else map(_unzipped, in_batches(_picked_lines(fh, test, numbered), reading.lines)))
+                for wheres, lines in batches:
+                    read = reading.plain(lines)
+                    if read is None:
+                        read = self._line_by_line(name, wheres, lines, numbered, numbers)
+                        if reading.shape is not None:
+                            read = reading.shape(read)
+                    yield read
         except (OSError, EOFError, zlib.error) as e:
             raise _read_error(name, _lines_before_error(name), e) from None
 
-    def _line_by_line(self, name: str, batch: list[tuple[int, bytes]], numbered: bool,
+    def _line_by_line(self, name: str, wheres: Iterable[int], lines: list[bytes], numbered: bool,
                       numbers: _LineNumbers | None) -> list[dict[str, Any]]:
-        """The runs of a batch of (line number or offset, line) read one line at a time, every rule spelled out."""
+        """The runs of ``lines`` (at these line numbers, or byte offsets) read one at a time, every rule spelled out."""
         runs = []
-        for where, raw in batch:
-            if numbered and raw.isspace():  # a picked line holds an anchor
+        for where, raw in zip(wheres, lines):
+            if numbered and not raw.strip():  # a blank line; a picked line holds an anchor
                 continue
             run, problem = parse_line(raw, first=where == (1 if numbered else 0))
             if problem is None:
@@ -361,19 +384,88 @@ def _plain_runs(lines: list[bytes]) -> list[dict[str, Any]] | None:
             return None
     except (orjson.JSONDecodeError, KeyError):  # KeyError: a required field missing
         return None
-    if R.timestamps_us(list(map(_START_TIME, runs))) is None or R.any_v2(runs):
+    if R.timestamps_us(list(map(_START_TIME, runs)), _parse_isos) is None or R.any_v2(runs):
         return None
     return runs
 
 
 _START_TIME = operator.itemgetter("start_time")
 
+if msgspec is not None:
+    #: What :func:`_plain_heads` decodes of a line: the required fields.
+    _HEAD = msgspec.json.Decoder(msgspec.defstruct("RunHead", [(f, Any, None) for f in R.REQUIRED], gc=False))
+    _HEAD_REQUIRED = operator.attrgetter(*R.REQUIRED)
+    _HEAD_ID, _HEAD_START_TIME = operator.attrgetter("id"), operator.attrgetter("start_time")
+    #: RecursionError: nested past msgspec's own limit.
+    _HEAD_ERRORS: tuple[type[Exception], ...] = (msgspec.DecodeError, RecursionError)
+
+
+def _plain_heads(lines: list[bytes]) -> Heads | None:
+    """The :data:`Heads` of JSONL ``lines``, decoded by msgspec no further than the required fields,
+    when each line is a plain run as :func:`_plain_runs` has it; else None (then the lines are read
+    whole). msgspec checks the syntax of what it skips, but neither the UTF-8 of a string nor how deep
+    a value nests: tested here first. A run in the v2 shape needs no conversion: :func:`filterql.runs.from_v2`
+    changes neither a run's id, start time nor which required fields it has."""
+    if msgspec is None:
+        return None
+    joined = b"".join(lines)
+    if not joined.isascii():
+        try:
+            joined.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    if max(map(len, lines)) >= _SHALLOW and not all(map(_shallow, lines)):
+        return None
+    try:
+        heads = list(map(_HEAD.decode, lines))
+    except _HEAD_ERRORS:
+        return None
+    if None in itertools.chain.from_iterable(map(_HEAD_REQUIRED, heads)):
+        return None
+    micros = R.timestamps_us(list(map(_HEAD_START_TIME, heads)), _parse_isos)
+    return None if micros is None else (list(map(_HEAD_ID, heads)), micros)
+
+
+def _parse_isos(texts: list[Any]) -> list[datetime] | None:
+    """:func:`filterql.coerce.parse_isos`, by msgspec's RFC 3339 parser when the texts allow: every text
+    it reads, :data:`~filterql.coerce.ISO_TIMESTAMP` reads as the same datetime (tests/test_iso_fast_path.py)."""
+    try:
+        if msgspec is not None and texts and six_fraction_digits_at_most(texts):
+            return msgspec.convert(texts, list[datetime])
+    except (TypeError, msgspec.ValidationError):  # TypeError: a value that is not a text
+        pass
+    return parse_isos(texts)
+
+
+@attrs.frozen
+class _Reading:
+    """What a pass makes of a batch of runs: ``plain`` reads a batch of JSONL ``lines`` at once, or
+    says None (then the lines are read one by one, and the runs shaped by ``shape``)."""
+
+    plain: Callable[[list[bytes]], Any]
+    shape: Callable[[list[Any]], Any] | None
+    lines: int
+
+
+def heads_of(runs: list[Any]) -> Heads:
+    """The :data:`Heads` of checked runs (dicts or ``langsmith`` Runs)."""
+    ds = runs if set(map(type, runs)) <= {dict} else list(map(R.as_dict, runs))
+    starts = list(map(dict.get, ds, itertools.repeat("start_time")))
+    return list(map(dict.get, ds, itertools.repeat("id"))), R.start_times_us(starts, _parse_isos)
+
+
+#: Read whole runs, :data:`BATCH_LINES` lines at a time.
+_RUNS = _Reading(_plain_runs, None, BATCH_LINES)
+#: Read heads (:meth:`RunReader.heads`): nothing of a run is kept, so batches may be larger.
+_HEADS = _Reading(_plain_heads, heads_of, 128)
+
 
 def parse_line(raw: bytes, first: bool = False) -> tuple[Any, str | None]:
-    """One JSONL line (bytes) as a value, or why it is not a readable line. A BOM may open the file."""
+    """One JSONL line (bytes, its LF no part of the JSON) as a value, or why it is not a readable line.
+    A BOM may open the file."""
     if first and raw.startswith(_BOM):
         raw = raw[len(_BOM):]
-    return parse_json(raw)
+    return parse_json(raw[:-1] if raw.endswith(b"\n") else raw)
 
 
 def _not_utf8(raw: bytes, e: UnicodeDecodeError) -> str:
@@ -388,6 +480,32 @@ def _with_hint(problem: str, raw: bytes) -> tuple[str, str]:
     if problem.startswith("malformed"):
         return problem, "each line must be one run as a JSON object"
     return problem, ""
+
+
+def _line_batches(fh: IO[bytes], size: int) -> Iterator[tuple[range, list[bytes]]]:
+    """The line numbers and lines (split at LF, without it) of ``fh``, up to ``size`` at a time. Read in
+    blocks of :data:`BLOCK_SIZE` and split in one call: no Python step per line."""
+    number = 1
+    pending: list[bytes] = []  # the start of a line that goes on in the next block
+    while chunk := fh.read(BLOCK_SIZE):
+        if b"\n" not in chunk:
+            pending.append(chunk)
+            continue
+        lines = chunk.split(b"\n")
+        if pending:
+            lines[0] = b"".join([*pending, lines[0]])
+        pending = [lines.pop()]
+        for start in range(0, len(lines), size):
+            part = lines[start:start + size]
+            yield range(number, number + len(part)), part
+            number += len(part)
+    last = b"".join(pending)
+    if last:
+        yield range(number, number + 1), [last]
+
+
+def _unzipped(pairs: list[tuple[int, bytes]]) -> tuple[list[int], list[bytes]]:
+    return list(map(operator.itemgetter(0), pairs)), list(map(operator.itemgetter(1), pairs))
 
 
 def raw_lines(name: str) -> Iterator[tuple[int, bytes]]:
@@ -560,7 +678,7 @@ def _open_binary(name: str) -> ContextManager[IO[bytes]]:
         return contextlib.nullcontext(sys.stdin.buffer)
     try:
         if name.endswith(".gz"):
-            return gzip.open(name, "rb")  # type: ignore[return-value]
+            return gzip.open(name, "rb")
         return open(name, "rb")
     except OSError as e:
         raise RunSourceError(name, 0, f"cannot open: {e.strerror or e}") from None

@@ -18,13 +18,13 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from itertools import repeat
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .catalog import DECIMAL_DIGITS, RUN_FIELDS, FieldType
 from .coerce import parse_iso, parse_isos
 
 __all__ = [
-    "MISSING", "as_dict", "timestamp", "timestamp_us", "timestamps_us", "latency_us", "number", "integer", "json_number", "family_number", "json_text",
+    "MISSING", "as_dict", "timestamp", "timestamp_us", "timestamps_us", "start_times_us", "latency_us", "number", "integer", "json_number", "family_number", "json_text",
     "metadata", "thread_id", "flatten", "key_values", "entries", "entry_index",
     "search_haystack", "search_found", "uuid_equal", "uuid_text", "own_uuid_texts", "REQUIRED", "TIMESTAMP_COLUMNS", "is_v2", "any_v2", "from_v2", "normalize",
 ]
@@ -125,7 +125,10 @@ def from_v2(run: dict[str, Any]) -> dict[str, Any]:
         start = timestamp(d.get("start_time"))
         seconds = number(d["latency_seconds"])
         if start is not None and seconds is not None:
-            d["end_time"] = (start + timedelta(microseconds=int(round(seconds * 1_000_000)))).isoformat()
+            try:
+                d["end_time"] = (start + timedelta(microseconds=int(round(seconds * 1_000_000)))).isoformat()
+            except OverflowError:  # an end past year 9999 (or before year 1): none a run can hold
+                pass
     if "in_dataset" not in d and "is_in_dataset" in d:
         d["in_dataset"] = d["is_in_dataset"]
     return d
@@ -167,10 +170,12 @@ def timestamp_us(value: Any) -> int | None:
     return None if t is None else (t - _EPOCH) // _US
 
 
-def timestamps_us(values: list[Any]) -> list[int] | None:
+def timestamps_us(values: list[Any], parse: Callable[[list[Any]], list[datetime] | None] = parse_isos,
+                  ) -> list[int] | None:
     """:func:`timestamp_us` of each value, in C loops, when every value is a text of a common shape
-    (:func:`~filterql.coerce.parse_isos`) and all or none of them say ``Z``; else None."""
-    times = parse_isos(values)
+    (:func:`~filterql.coerce.parse_isos`, or ``parse``, which reads what it reads) and all or none of
+    them say ``Z``; else None."""
+    times = parse(values)
     if not times:
         return times
     zones = set(map(operator.attrgetter("tzinfo"), times))
@@ -178,6 +183,13 @@ def timestamps_us(values: list[Any]) -> list[int] | None:
     if epoch is None:
         return None
     return list(map(operator.floordiv, map(operator.sub, times, repeat(epoch)), repeat(_US)))
+
+
+def start_times_us(values: list[Any], parse: Callable[[list[Any]], list[datetime] | None] = parse_isos,
+                   ) -> list[int | None]:
+    """:func:`timestamp_us` of each value: by :func:`timestamps_us` (with ``parse``) when it can."""
+    fast = timestamps_us(values, parse)
+    return fast if fast is not None else list(map(timestamp_us, values))
 
 
 def latency_us(run: dict[str, Any]) -> int | None:

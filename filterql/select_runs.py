@@ -31,7 +31,7 @@ from .lowering import lower
 from .output_order import ordered_id_records, ordered_lines, sort_records
 from .projection import project
 from .query import RunQuery, list_runs_query
-from .run_files import in_batches
+from .run_files import heads_of, in_batches
 from .validator import FilterInput
 
 __all__ = ["select", "select_query", "matching", "output_lines", "order_key"]
@@ -233,25 +233,27 @@ def output_lines(runs: Iterable[Any], query: RunQuery, *, ids_only: bool = False
     one-shot source (standard input) that needs two passes is copied to a
     temporary file rather than held in memory.
     """
+    heads = getattr(runs, "heads", None)
+    if ids_only and heads is not None and query.keeps_every_run:  # the reader reads only what is printed
+        records = chain.from_iterable(sort_records(micros, _idents_of(ids)) for ids, micros in heads())
+        return ordered_id_records(records, query.limit)
+    return _matched_lines(runs, query, ids_only)
+
+
+def _matched_lines(runs: Iterable[Any], query: RunQuery, ids_only: bool) -> Iterator[str]:
     with tempfile.TemporaryFile() as copy:
         batches, children = matching(runs, query, spill=copy)
         if ids_only:
-            records = chain.from_iterable(sort_records(_micros_of(ds), _idents_of(ds)) for _, ds in batches)
+            records = chain.from_iterable(sort_records(micros, _idents_of(ids))
+                                          for ids, micros in map(heads_of, (ds for _, ds in batches)))
             yield from ordered_id_records(records, query.limit)
             return
         lines = ((_micros(d), _ident(d.get("id")), _line(d, query, children)) for _, ds in batches for d in ds)
         yield from ordered_lines(lines, query.limit)
 
 
-def _micros_of(ds: list[dict[str, Any]]) -> list[int | None]:
-    """``_micros`` of each run, in C loops when their start times allow (:func:`filterql.runs.timestamps_us`)."""
-    fast = R.timestamps_us(list(map(dict.get, ds, repeat("start_time"))))
-    return fast if fast is not None else list(map(_micros, ds))
-
-
-def _idents_of(ds: list[dict[str, Any]]) -> list[str]:
-    """``_ident`` of each run's id, in C loops when every id is already canonical text."""
-    ids = list(map(dict.get, ds, repeat("id")))
+def _idents_of(ids: list[Any]) -> list[str]:
+    """``_ident`` of each id, in C loops when every id is already canonical text."""
     return ids if R.own_uuid_texts(ids) else list(map(_ident, ids))
 
 

@@ -1,6 +1,7 @@
 """``parse_iso``'s fast path (the common timestamp shapes read by ``datetime.fromisoformat`` alone) reads
-exactly what the pattern-gated path reads: the same datetime, or a ValueError for both; and the batch
-forms (``parse_isos``, ``runs.timestamps_us``) read what the one-at-a-time forms read."""
+exactly what the pattern-gated path reads: the same datetime, or a ValueError for both; the batch
+forms (``parse_isos``, ``runs.timestamps_us``) read what the one-at-a-time forms read; and so does
+the JSONL reader's msgspec form (``run_files._parse_isos``), on any RFC 3339 spelling."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from fuzz_budget import examples
 
-from filterql import coerce
+from filterql import coerce, run_files
 from filterql import runs as R
 from filterql.coerce import parse_iso, parse_isos
 
@@ -81,3 +82,39 @@ def test_batches_read_what_one_at_a_time_reads(values):
         assert micros == [R.timestamp_us(v) for v in values]
     elif times is not None:  # read, but some with Z and some without
         assert len({t.tzinfo for t in times}) > 1
+
+
+@st.composite
+def rfc3339(draw: st.DrawFn) -> str:
+    """An RFC 3339 or ISO-8601 spelling: each part in or just past its range, any separator and zone,
+    0 to 9 fraction digits, sometimes a character changed."""
+    part = lambda most, width=2: f"{draw(st.integers(0, most)):0{width}d}"  # noqa: E731
+    text = (f"{part(9999, 4)}-{part(13)}-{part(32)}{draw(st.sampled_from('Tt '))}{part(24)}:{part(60)}:{part(60)}"
+            + draw(st.sampled_from(["", "."])) + "".join(draw(_digit) for _ in range(draw(st.integers(0, 9))))
+            + draw(st.sampled_from(["", "Z", "z", "+00:00", "-00:00", "+0000", "+05:30", "-23:59", "+24:00", "+00"])))
+    if draw(st.integers(0, 4)) == 0:
+        i = draw(st.integers(0, len(text) - 1))
+        text = text[:i] + draw(st.sampled_from("tT zZ+-:.9")) + text[i + 1:]
+    return text
+
+
+@settings(max_examples=examples(500), deadline=None)
+@given(st.lists(rfc3339() | shaped(), min_size=1, max_size=4))
+def test_msgspec_reads_what_parse_iso_reads(texts):
+    """Where msgspec reads a batch of texts, each is the datetime ``parse_iso`` reads, with the same offset."""
+    pytest.importorskip("msgspec")
+    times = run_files._parse_isos(texts)
+    if times is not None:
+        assert [(t, t.utcoffset()) for t in times] == [(p, p.utcoffset()) for p in map(_one, texts)], texts
+    micros = R.timestamps_us(texts, run_files._parse_isos)
+    assert micros is None or micros == [R.timestamp_us(t) for t in texts]
+
+
+def test_msgspec_takes_the_usual_spellings_only_when_no_fraction_is_cut():
+    """Seven fraction digits are cut by parse_iso, rounded by msgspec: such a batch is not given to msgspec."""
+    pytest.importorskip("msgspec")
+    assert coerce.six_fraction_digits_at_most(["2024-05-01T10:00:00.123456Z", "2024-05-01T10:00:00.123Z"])
+    assert coerce.six_fraction_digits_at_most(["2024-05-01T10:00:00.123456", "2024-05-01T10:00:00"])
+    assert not coerce.six_fraction_digits_at_most(["2024-05-01T10:00:00.1234567"])
+    assert run_files._parse_isos(["2024-05-01T10:00:00.9999999"]) is None  # not a common shape: one by one
+    assert R.start_times_us(["2024-05-01T10:00:00.9999999"]) == [R.timestamp_us("2024-05-01T10:00:00.999999")]
