@@ -10,10 +10,12 @@ dropped silently. A :class:`RunReader` can be iterated more than once (each
 pass re-reads the files), which lets ``select`` make two passes without
 holding every run in memory.
 
-With ``validate="candidates"``, a pass may be narrowed by a byte test on each
-line (:meth:`RunReader.passing`; ``select`` derives the test from the filter,
-:mod:`filterql.line_prefilter`): a line failing it is passed over unread, so
-not validated either. The default, ``validate="all"``, reads every line.
+A pass may be narrowed by a byte test on each line (:meth:`RunReader.passing`;
+``select`` derives the test from the filter, :mod:`filterql.line_prefilter`).
+With ``validate="candidates"`` a line failing it is passed over unread, so not
+validated either. With the default, ``validate="all"``, every line is still
+checked, but a plain line failing it only as far as :meth:`RunReader.heads`
+decodes it (its run is not built: it cannot be wanted).
 """
 
 from __future__ import annotations
@@ -62,6 +64,9 @@ LineTest = Callable[[bytes], bool]
 #: Lines read and checked together. Few enough that their runs stay in the CPU's cache: parsing 32
 #: lines and keeping the runs costs what parsing them one by one costs, and 512 lines twice that.
 BATCH_LINES = 32
+#: Lines read together when few of them become runs kept in memory: a list of heads, or a pass narrowed
+#: by a line test (most lines then only checked, or not read).
+FEW_RUNS_BATCH_LINES = 128
 #: Bytes read at a time when a line test picks the lines.
 BLOCK_SIZE = 1 << 20
 #: Bulk-export columns that hold JSON documents as text.
@@ -142,11 +147,10 @@ class RunReader:
         return self._batches(None, _HEADS)
 
     def passing(self, test: LineTest | None) -> Iterable[Any]:
-        """The runs, re-readable like the reader; with ``validate="candidates"`` only those of the file
-        lines ``test`` lets through (and every run not read from a JSONL line), else all."""
-        if test is None or self.validate == "all":
-            return self
-        return _Passing(self, test)
+        """The runs, re-readable like the reader, but of the file lines ``test`` fails none is needed: with
+        ``validate="candidates"`` those lines are passed over unread; with ``"all"`` each is checked (a
+        plain run is then only decoded as far as :meth:`heads` decodes it), and its run may be left out."""
+        return self if test is None else _Passing(self, test)
 
     def _batches(self, test: LineTest | None, reading: _Reading | None = None) -> Iterator[Any]:
         """The runs in lists, or what ``reading`` makes of them."""
@@ -185,14 +189,16 @@ class RunReader:
             return
         # Picked lines come with their byte offset; the line number of one found invalid is counted
         # then, by reading the file again (standard input, which cannot be, is numbered as it is read).
-        numbered = test is None or name == "-"
+        every_line = test is None or self.validate == "all"
+        numbered = every_line or name == "-"
         numbers = None if numbered else _LineNumbers(name)
         try:
             with _open_binary(name) as fh, contextlib.closing(numbers) if numbers else contextlib.nullcontext():
-                batches = (_line_batches(fh, reading.lines) if test is None
-                           else map(_unzipped, in_batches(_picked_lines(fh, test, numbered), reading.lines)))
-                for wheres, lines in batches:
-                    read = reading.plain(lines)
+                size = reading.lines if test is None else FEW_RUNS_BATCH_LINES
+                batches = (_line_batches(fh, size, test) if every_line
+                           else map(_picked_batch, in_batches(_picked_lines(fh, test, numbered), reading.lines)))
+                for wheres, lines, wanted in batches:
+                    read = reading.plain(lines) if wanted is None else _plain_wanted(reading.plain, lines, wanted)
                     if read is None:
                         read = self._line_by_line(name, wheres, lines, numbered, numbers)
                         if reading.shape is not None:
@@ -374,6 +380,8 @@ def _plain_runs(lines: list[bytes]) -> list[dict[str, Any]] | None:
     orjson reads as the stdlib does (:func:`parse_json`'s conditions), an object with every required
     field, a start time of a common shape (:func:`filterql.runs.timestamps_us`), not v2. Else None:
     then each line goes :meth:`RunReader._line_by_line`, which decides and words every error."""
+    if not lines:
+        return []
     if orjson is None or _long_digits(b"\n".join(lines)):
         return None
     if max(map(len, lines)) >= _SHALLOW and not all(map(_shallow, lines)):
@@ -398,6 +406,15 @@ if msgspec is not None:
     _HEAD_ID, _HEAD_START_TIME = operator.attrgetter("id"), operator.attrgetter("start_time")
     #: RecursionError: nested past msgspec's own limit.
     _HEAD_ERRORS: tuple[type[Exception], ...] = (msgspec.DecodeError, RecursionError)
+
+
+def _plain_wanted(plain: Callable[[list[bytes]], Any], lines: list[bytes], wanted: list[bool]) -> Any:
+    """What ``plain`` reads of the ``wanted`` lines, when the other lines are plain runs too (checked by
+    :func:`_plain_heads`, not built), else None."""
+    others = list(itertools.compress(lines, map(operator.not_, wanted)))
+    if others and (_plain_heads if msgspec is not None else _plain_runs)(others) is None:
+        return None
+    return plain(list(itertools.compress(lines, wanted)))
 
 
 def _plain_heads(lines: list[bytes]) -> Heads | None:
@@ -456,8 +473,8 @@ def heads_of(runs: list[Any]) -> Heads:
 
 #: Read whole runs, :data:`BATCH_LINES` lines at a time.
 _RUNS = _Reading(_plain_runs, None, BATCH_LINES)
-#: Read heads (:meth:`RunReader.heads`): nothing of a run is kept, so batches may be larger.
-_HEADS = _Reading(_plain_heads, heads_of, 128)
+#: Read heads (:meth:`RunReader.heads`).
+_HEADS = _Reading(_plain_heads, heads_of, FEW_RUNS_BATCH_LINES)
 
 
 def parse_line(raw: bytes, first: bool = False) -> tuple[Any, str | None]:
@@ -482,30 +499,9 @@ def _with_hint(problem: str, raw: bytes) -> tuple[str, str]:
     return problem, ""
 
 
-def _line_batches(fh: IO[bytes], size: int) -> Iterator[tuple[range, list[bytes]]]:
-    """The line numbers and lines (split at LF, without it) of ``fh``, up to ``size`` at a time. Read in
-    blocks of :data:`BLOCK_SIZE` and split in one call: no Python step per line."""
-    number = 1
-    pending: list[bytes] = []  # the start of a line that goes on in the next block
-    while chunk := fh.read(BLOCK_SIZE):
-        if b"\n" not in chunk:
-            pending.append(chunk)
-            continue
-        lines = chunk.split(b"\n")
-        if pending:
-            lines[0] = b"".join([*pending, lines[0]])
-        pending = [lines.pop()]
-        for start in range(0, len(lines), size):
-            part = lines[start:start + size]
-            yield range(number, number + len(part)), part
-            number += len(part)
-    last = b"".join(pending)
-    if last:
-        yield range(number, number + 1), [last]
-
-
-def _unzipped(pairs: list[tuple[int, bytes]]) -> tuple[list[int], list[bytes]]:
-    return list(map(operator.itemgetter(0), pairs)), list(map(operator.itemgetter(1), pairs))
+def _picked_batch(pairs: list[tuple[int, bytes]]) -> tuple[list[int], list[bytes], None]:
+    """Picked (where, line) pairs as :func:`_line_batches` gives a batch: every line is wanted."""
+    return list(map(operator.itemgetter(0), pairs)), list(map(operator.itemgetter(1), pairs)), None
 
 
 def raw_lines(name: str) -> Iterator[tuple[int, bytes]]:
@@ -531,20 +527,7 @@ def _picked_lines(fh: IO[bytes], test: LineTest, numbered: bool = True) -> Itera
     decided: bool = test.anchors_decide  # type: ignore[attr-defined]
     number = 0  # lines before the block
     offset = 0  # bytes before the block
-    rest = b""
-    while True:
-        chunk = fh.read(BLOCK_SIZE)
-        if chunk:
-            block = rest + chunk if rest else chunk
-            end = block.rfind(b"\n") + 1  # the block's whole lines: the rest waits for the next read
-            if end == 0:  # a line longer than the block: read on
-                rest = block
-                continue
-            rest = block[end:]
-        elif rest:  # the last line, without its LF
-            block, rest, end = rest, b"", len(rest)
-        else:
-            return
+    for block, end in _blocks(fh):
         if finders is None:
             finders = _rarest_anchors(test, block, end)
         spans: dict[int, int] = {}
@@ -561,6 +544,53 @@ def _picked_lines(fh: IO[bytes], test: LineTest, numbered: bool = True) -> Itera
         picked = zip(wheres, lines)
         yield from picked if decided else itertools.compress(picked, map(test, lines))
         offset += end
+
+
+def _line_batches(fh: IO[bytes], size: int, test: LineTest | None = None,
+                  ) -> Iterator[tuple[range, list[bytes], list[bool] | None]]:
+    """Every line of ``fh`` (split at LF, without it), up to ``size`` at a time, with their line numbers
+    and, given ``test``, whether it passes each. Read in blocks of :data:`BLOCK_SIZE` and split in one
+    call; the lines that may pass are found as :func:`_picked_lines` finds them: no Python step per line."""
+    finders: list[Finder] | None = None
+    number = 1
+    for block, end in _blocks(fh):
+        lines = block.split(b"\n")
+        if block[end - 1:end] == b"\n":
+            lines.pop()  # what follows the last LF: the next block's
+        wanted = None
+        if test is not None:
+            if finders is None:
+                finders = _rarest_anchors(test, block, end)
+            spans: dict[int, int] = {}
+            for finder in finders:
+                _add_line_spans(block, spans, finder(block, end))
+            starts = itertools.accumulate(map(operator.add, map(len, lines), itertools.repeat(1)), initial=0)
+            wanted = list(map(spans.__contains__, itertools.islice(starts, len(lines))))
+            if not test.anchors_decide:  # type: ignore[attr-defined]
+                for i in itertools.compress(range(len(lines)), wanted):
+                    wanted[i] = test(lines[i])
+        for at in range(0, len(lines), size):
+            part = lines[at:at + size]
+            yield range(number + at, number + at + len(part)), part, None if wanted is None else wanted[at:at + size]
+        number += len(lines)
+
+
+def _blocks(fh: IO[bytes]) -> Iterator[tuple[bytes, int]]:
+    """``fh`` in blocks of about :data:`BLOCK_SIZE`, as (block, end): ``block[:end]`` is whole lines (each
+    ending in LF, but the file's last), and what follows ``end`` opens the next block."""
+    pending: list[bytes] = []  # a line longer than a read, so far
+    while chunk := fh.read(BLOCK_SIZE):
+        end = chunk.rfind(b"\n") + 1
+        if end == 0:
+            pending.append(chunk)
+            continue
+        block = b"".join([*pending, chunk]) if pending else chunk
+        end += len(block) - len(chunk)
+        yield block, end
+        pending = [block[end:]] if end < len(block) else []
+    if pending:
+        last = b"".join(pending)
+        yield last, len(last)
 
 
 #: Where an anchor is in ``block[:end]``: ``finder(block, end)``, the offsets of its occurrences there

@@ -84,8 +84,11 @@ def _read(path: Path, **kw: Any) -> tuple[list[Any], int, list[str]]:
     return runs, reader.skipped, [str(p) for p in reader.problems]
 
 
-def _ids(path: Path, text: str | None, **kw: Any) -> list[str]:
-    return list(output_lines(read_runs(path, skip_invalid=True, **kw), list_runs_query(filter=text), ids_only=True))
+def _ids(path: Path, text: str | None, **kw: Any) -> tuple[list[str], int, list[str]]:
+    """The ids ``match --ids-only --skip-invalid`` prints, the runs it skips, and why."""
+    reader = read_runs(path, skip_invalid=True, **kw)
+    ids = list(output_lines(reader, list_runs_query(filter=text), ids_only=True))
+    return ids, reader.skipped, [str(p) for p in reader.problems]
 
 
 @settings(max_examples=examples(200), deadline=None)
@@ -101,6 +104,7 @@ def test_batches_read_what_single_lines_read(tmp_path_factory, lines, text):
     assert skipped == slow[0][1] and problems == slow[0][2]
     assert len(runs) == len(slow[0][0]) and all(_same(a, b) for a, b in zip(runs, slow[0][0]))
     assert ids == slow[1] and candidate_ids == slow[2]
+    assert ids[1:] == fast[0][1:]  # every line checked, whatever the filter
 
 
 def test_a_plain_batch_takes_the_fast_path():
@@ -117,27 +121,25 @@ def test_an_unhashable_run_type_is_read_not_a_traceback(tmp_path):
     """A run_type that is a list or an object is no v2 run_type: the run is read (as the DuckDB engine reads it)."""
     path = tmp_path / "runs.jsonl"
     path.write_text(json.dumps(make_run(1, run_type=["llm"])) + "\n" + json.dumps(make_run(2, status={"a": 1})) + "\n")
-    assert _ids(path, None) == [run_id(1), run_id(2)]
+    assert _ids(path, None)[0] == [run_id(1), run_id(2)]
 
 
 @pytest.mark.parametrize("member", _MEMBERS)
 @pytest.mark.parametrize("first", [True, False])
-def test_heads_are_read_as_whole_runs_are(tmp_path, member, first):
-    """Each value msgspec skips or decodes differently, in a batch of plain runs: the ids printed, the
-    runs skipped and the errors are those of reading every line whole."""
+@pytest.mark.parametrize("text", [None, 'eq(name, "r")', 'eq(name, "none")'])
+def test_heads_are_read_as_whole_runs_are(tmp_path, member, first, text):
+    """Each value msgspec skips or decodes differently, in a batch of plain runs listed without a
+    filter or checked beside the lines a filter wants: the ids printed, the runs skipped and the
+    errors are those of reading every line whole."""
     lines = [json.dumps(make_run(i)).encode() for i in range(1, 6)]
     lines[2] = b"{" + member + b", " + lines[2][1:] if first else lines[2][:-1] + b", " + member + b"}"
     path = tmp_path / "runs.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
 
-    def ids() -> tuple[list[str], int, list[str]]:
-        reader = read_runs(path, skip_invalid=True)
-        return list(output_lines(reader, list_runs_query(), ids_only=True)), reader.skipped, [str(p) for p in reader.problems]
-
-    fast = ids()
+    fast = _ids(path, text)
     with pytest.MonkeyPatch.context() as m:
         _one_line_at_a_time(m)
-        assert fast == ids()
+        assert fast == _ids(path, text)
 
 
 def test_a_v2_run_ending_past_year_9999_is_read(tmp_path):
