@@ -67,7 +67,7 @@ BATCH_LINES = 32
 #: Lines read together when few of them become runs kept in memory: a list of heads, or a pass narrowed
 #: by a line test (most lines then only checked, or not read).
 FEW_RUNS_BATCH_LINES = 128
-#: Bytes read at a time when a line test picks the lines.
+#: Bytes of a JSONL file read at a time (then split into lines in one call, or searched for anchors).
 BLOCK_SIZE = 1 << 20
 #: Bulk-export columns that hold JSON documents as text.
 #: Columns a Parquet file may hold as JSON text: decoded when the text opens with { or [ and is JSON
