@@ -138,6 +138,9 @@ def test_heads_are_read_as_whole_runs_are(tmp_path, member, first, text):
 
     fast = _ids(path, text)
     with pytest.MonkeyPatch.context() as m:
+        m.setattr(run_files, "msgspec", None)  # installed without it: orjson and the stdlib decide
+        assert fast == _ids(path, text)
+    with pytest.MonkeyPatch.context() as m:
         _one_line_at_a_time(m)
         assert fast == _ids(path, text)
 
