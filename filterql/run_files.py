@@ -64,8 +64,8 @@ LineTest = Callable[[bytes], bool]
 #: Lines read and checked together. Few enough that their runs stay in the CPU's cache: parsing 32
 #: lines and keeping the runs costs what parsing them one by one costs, and 512 lines twice that.
 BATCH_LINES = 32
-#: Lines read together when few of them become runs kept in memory: a list of heads, or a pass narrowed
-#: by a line test (most lines then only checked, or not read).
+#: Lines read together when few of them become runs kept in memory: a list of heads, or a pass over every
+#: line narrowed by a line test (most lines then only checked).
 FEW_RUNS_BATCH_LINES = 128
 #: Bytes of a JSONL file read at a time (then split into lines in one call, or searched for anchors).
 BLOCK_SIZE = 1 << 20
@@ -161,8 +161,7 @@ class RunReader:
             if isinstance(source, (str, Path)):
                 yield from self._file(source, test, reading)
             else:
-                batches = in_batches(self._iterable(source))
-                yield from batches if reading.shape is None else map(reading.shape, batches)
+                yield from map(reading.shape, in_batches(self._iterable(source)))
 
     def _bad(self, error: RunSourceError) -> None:
         if not self.skip_invalid:
@@ -185,7 +184,7 @@ class RunReader:
     def _file(self, path: PathLike, test: LineTest | None, reading: _Reading) -> Iterator[Any]:
         name = str(path)
         if file_kind(name) == "parquet":
-            yield from self._parquet(name) if reading.shape is None else map(reading.shape, self._parquet(name))
+            yield from map(reading.shape, self._parquet(name))
             return
         # Picked lines come with their byte offset; the line number of one found invalid is counted
         # then, by reading the file again (standard input, which cannot be, is numbered as it is read).
@@ -194,16 +193,14 @@ class RunReader:
         numbers = None if numbered else _LineNumbers(name)
         try:
             with _open_binary(name) as fh, contextlib.closing(numbers) if numbers else contextlib.nullcontext():
-                size = reading.lines if test is None else FEW_RUNS_BATCH_LINES
-                batches = (_line_batches(fh, size, test) if every_line
-                           else map(_picked_batch, in_batches(_picked_lines(fh, test, numbered), reading.lines)))
+                if every_line:
+                    batches = _line_batches(fh, reading.lines if test is None else FEW_RUNS_BATCH_LINES, test)
+                else:
+                    batches = map(_picked_batch, in_batches(_picked_lines(fh, test, numbered), reading.lines))
                 for wheres, lines, wanted in batches:
                     read = reading.plain(lines) if wanted is None else _plain_wanted(reading.plain, lines, wanted)
-                    if read is None:
-                        read = self._line_by_line(name, wheres, lines, numbered, numbers)
-                        if reading.shape is not None:
-                            read = reading.shape(read)
-                    yield read
+                    yield read if read is not None else reading.shape(
+                        self._line_by_line(name, wheres, lines, numbered, numbers))
         except (OSError, EOFError, zlib.error) as e:
             raise _read_error(name, _lines_before_error(name), e) from None
 
@@ -331,6 +328,11 @@ def _shallow(raw: bytes) -> bool:
     return raw.count(b"[") + raw.count(b"{") <= MAX_RUN_DEPTH
 
 
+def _all_shallow(lines: list[bytes]) -> bool:
+    """Whether no line of ``lines`` (not empty) can nest past the limit: each is short or :func:`_shallow`."""
+    return max(map(len, lines)) < _SHALLOW or all(map(_shallow, lines))
+
+
 def _stdlib_json(text: str) -> tuple[Any, str | None]:
     """:func:`parse_json` by the stdlib: every rule spelled out (trailing commas, huge integers, depth)."""
     deep = f"JSON nested deeper than {MAX_RUN_DEPTH} levels"
@@ -382,9 +384,7 @@ def _plain_runs(lines: list[bytes]) -> list[dict[str, Any]] | None:
     then each line goes :meth:`RunReader._line_by_line`, which decides and words every error."""
     if not lines:
         return []
-    if orjson is None or _long_digits(b"\n".join(lines)):
-        return None
-    if max(map(len, lines)) >= _SHALLOW and not all(map(_shallow, lines)):
+    if orjson is None or _long_digits(b"\n".join(lines)) or not _all_shallow(lines):
         return None
     try:
         runs = list(map(orjson.loads, lines))
@@ -431,7 +431,7 @@ def _plain_heads(lines: list[bytes]) -> Heads | None:
             joined.decode("utf-8")
         except UnicodeDecodeError:
             return None
-    if max(map(len, lines)) >= _SHALLOW and not all(map(_shallow, lines)):
+    if not _all_shallow(lines):
         return None
     try:
         heads = list(map(_HEAD.decode, lines))
@@ -460,19 +460,19 @@ class _Reading:
     says None (then the lines are read one by one, and the runs shaped by ``shape``)."""
 
     plain: Callable[[list[bytes]], Any]
-    shape: Callable[[list[Any]], Any] | None
+    shape: Callable[[list[Any]], Any]
     lines: int
 
 
 def heads_of(runs: list[Any]) -> Heads:
     """The :data:`Heads` of checked runs (dicts or ``langsmith`` Runs)."""
-    ds = runs if set(map(type, runs)) <= {dict} else list(map(R.as_dict, runs))
+    ds = R.as_dicts(runs)
     starts = list(map(dict.get, ds, itertools.repeat("start_time")))
     return list(map(dict.get, ds, itertools.repeat("id"))), R.start_times_us(starts, _parse_isos)
 
 
 #: Read whole runs, :data:`BATCH_LINES` lines at a time.
-_RUNS = _Reading(_plain_runs, None, BATCH_LINES)
+_RUNS = _Reading(_plain_runs, lambda runs: runs, BATCH_LINES)
 #: Read heads (:meth:`RunReader.heads`).
 _HEADS = _Reading(_plain_heads, heads_of, FEW_RUNS_BATCH_LINES)
 
@@ -530,9 +530,7 @@ def _picked_lines(fh: IO[bytes], test: LineTest, numbered: bool = True) -> Itera
     for block, end in _blocks(fh):
         if finders is None:
             finders = _rarest_anchors(test, block, end)
-        spans: dict[int, int] = {}
-        for finder in finders:
-            _add_line_spans(block, spans, finder(block, end))
+        spans = _line_spans(block, end, finders)
         starts = sorted(spans)
         lines = list(map(block.__getitem__, map(slice, starts, map(spans.__getitem__, starts))))
         if numbered:  # each line's number: the LFs before it, counted from the line before
@@ -561,9 +559,7 @@ def _line_batches(fh: IO[bytes], size: int, test: LineTest | None = None,
         if test is not None:
             if finders is None:
                 finders = _rarest_anchors(test, block, end)
-            spans: dict[int, int] = {}
-            for finder in finders:
-                _add_line_spans(block, spans, finder(block, end))
+            spans = _line_spans(block, end, finders)
             starts = itertools.accumulate(map(operator.add, map(len, lines), itertools.repeat(1)), initial=0)
             wanted = list(map(spans.__contains__, itertools.islice(starts, len(lines))))
             if not test.anchors_decide:  # type: ignore[attr-defined]
@@ -630,21 +626,20 @@ def _rarest_anchors(test: LineTest, block: bytes, end: int) -> list[Finder]:
     if len(choices) == 1:
         return choices[0]
 
-    def hits(finders: list[Finder]) -> int:
-        spans: dict[int, int] = {}
-        for finder in finders:
-            _add_line_spans(block, spans, finder(block, end))
-        return len(spans)
-
-    return min(choices, key=hits)
+    return min(choices, key=lambda finders: len(_line_spans(block, end, finders)))
 
 
-def _add_line_spans(block: bytes, spans: dict[int, int], offsets: list[int]) -> None:
-    """Add the lines of ``block`` holding one of ``offsets``, as start: end (past the LF, or the block's end)."""
-    starts = map(operator.add, map(block.rfind, itertools.repeat(b"\n"), itertools.repeat(0), offsets),
-                 itertools.repeat(1))
-    ends = [end + 1 or len(block) for end in map(block.find, itertools.repeat(b"\n"), offsets)]
-    spans.update(zip(starts, ends))
+def _line_spans(block: bytes, end: int, finders: list[Finder]) -> dict[int, int]:
+    """The lines of ``block[:end]`` holding an anchor ``finders`` find, as start: end (past the LF, or the
+    block's end)."""
+    spans: dict[int, int] = {}
+    for finder in finders:
+        offsets = finder(block, end)
+        starts = map(operator.add, map(block.rfind, itertools.repeat(b"\n"), itertools.repeat(0), offsets),
+                     itertools.repeat(1))
+        ends = [at + 1 or len(block) for at in map(block.find, itertools.repeat(b"\n"), offsets)]
+        spans.update(zip(starts, ends))
+    return spans
 
 
 class _LineNumbers:

@@ -24,7 +24,7 @@ from .catalog import DECIMAL_DIGITS, RUN_FIELDS, FieldType
 from .coerce import parse_iso, parse_isos
 
 __all__ = [
-    "MISSING", "as_dict", "timestamp", "timestamp_us", "timestamps_us", "start_times_us", "latency_us", "number", "integer", "json_number", "family_number", "json_text",
+    "MISSING", "as_dict", "as_dicts", "timestamp", "timestamp_us", "timestamps_us", "start_times_us", "latency_us", "number", "integer", "json_number", "family_number", "json_text",
     "metadata", "thread_id", "flatten", "key_values", "entries", "entry_index",
     "search_haystack", "search_found", "uuid_equal", "uuid_text", "own_uuid_texts", "REQUIRED", "TIMESTAMP_COLUMNS", "is_v2", "any_v2", "from_v2", "normalize",
 ]
@@ -65,6 +65,11 @@ def as_dict(run: Any) -> dict[str, Any]:
     if as_legacy is not None:
         return as_legacy()
     raise TypeError(f"a run must be a dict in LangSmith run JSON or a langsmith Run, not {type(run).__name__}")
+
+
+def as_dicts(runs: list[Any]) -> list[dict[str, Any]]:
+    """:func:`as_dict` of each run: ``runs`` itself when every one is a plain dict."""
+    return runs if set(map(type, runs)) <= {dict} else list(map(as_dict, runs))
 
 
 # ------------------------------------------------------------ v2 runs

@@ -31,7 +31,7 @@ from .lowering import lower
 from .output_order import ordered_id_records, ordered_lines, sort_records
 from .projection import project
 from .query import RunQuery, list_runs_query
-from .run_files import heads_of, in_batches
+from .run_files import Heads, heads_of, in_batches
 from .validator import FilterInput
 
 __all__ = ["select", "select_query", "matching", "output_lines", "order_key"]
@@ -152,7 +152,7 @@ def matching(runs: Iterable[Any], query: RunQuery, *, spill: IO[bytes] | None = 
 
     def batches() -> Iterator[tuple[list[Any], list[dict[str, Any]]]]:
         for given in _in_batches(wanted):
-            ds = given if set(map(type, given)) <= {dict} else list(map(R.as_dict, given))
+            ds = R.as_dicts(given)
             if keep is not None:
                 kept = list(map(keep, ds))
                 given, ds = list(compress(given, kept)), list(compress(ds, kept))
@@ -235,8 +235,7 @@ def output_lines(runs: Iterable[Any], query: RunQuery, *, ids_only: bool = False
     """
     heads = getattr(runs, "heads", None)
     if ids_only and heads is not None and query.keeps_every_run:  # the reader reads only what is printed
-        records = chain.from_iterable(sort_records(micros, _idents_of(ids)) for ids, micros in heads())
-        return ordered_id_records(records, query.limit)
+        return _ordered_ids(heads(), query.limit)
     return _matched_lines(runs, query, ids_only)
 
 
@@ -244,12 +243,16 @@ def _matched_lines(runs: Iterable[Any], query: RunQuery, ids_only: bool) -> Iter
     with tempfile.TemporaryFile() as copy:
         batches, children = matching(runs, query, spill=copy)
         if ids_only:
-            records = chain.from_iterable(sort_records(micros, _idents_of(ids))
-                                          for ids, micros in map(heads_of, (ds for _, ds in batches)))
-            yield from ordered_id_records(records, query.limit)
+            yield from _ordered_ids(map(heads_of, (ds for _, ds in batches)), query.limit)
             return
         lines = ((_micros(d), _ident(d.get("id")), _line(d, query, children)) for _, ds in batches for d in ds)
         yield from ordered_lines(lines, query.limit)
+
+
+def _ordered_ids(heads: Iterable[Heads], limit: int | None) -> Iterator[str]:
+    """The ids of batches of :data:`~filterql.run_files.Heads` in the API's order, at most ``limit``."""
+    records = chain.from_iterable(sort_records(micros, _idents_of(ids)) for ids, micros in heads)
+    return ordered_id_records(records, limit)
 
 
 def _idents_of(ids: list[Any]) -> list[str]:
